@@ -1,0 +1,584 @@
+/* profile_parse: document tree -> struct pf_profile, checking keys and
+ * types. Semantic checks live in validate.c. */
+#include <errno.h>
+#include <unistd.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pxeforge/profile.h"
+#include "pxeforge/suggest.h"
+
+#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const top_keys[] = { "version", "defaults", "hosts" };
+static const char *const defaults_keys[] = { "base_url", "kernel", "initrds",
+					     "kernel_params", "console",
+					     "initrd_modules" };
+static const char *const host_keys[] = { "name", "macs", "cpu", "gpus",
+					 "kernel", "initrds", "kernel_params",
+					 "console", "initrd_modules", "nixos" };
+static const char *const gpu_keys[] = { "address", "id", "model", "role",
+					"functions" };
+static const char *const function_keys[] = { "address", "id" };
+static const char *const bootfile_keys[] = { "name", "url" };
+static const char *const nixos_keys[] = { "toplevel", "kernel_params",
+					  "initrd_modules", "from_json" };
+static const char *const nixos_json_keys[] = { "toplevel", "kernel_params",
+					       "initrd_modules" };
+
+struct parser {
+	struct pf_diag *d;
+	struct pf_profile *p;
+	int rc;		/* first -ENOMEM or I/O error; problems go to d */
+};
+
+static void fail(struct parser *P, int rc)
+{
+	if (!P->rc)
+		P->rc = rc;
+}
+
+/* A key the map already has is no answer to "did you mean". */
+static const char *suggest_absent(const struct pf_node *map, const char *word,
+				  const char *const *keys, size_t n)
+{
+	const char *absent[16];
+	size_t m = 0;
+
+	for (size_t k = 0; k < n && m < 16; k++)
+		if (!node_get(map, keys[k]))
+			absent[m++] = keys[k];
+	return suggest_closest(word, absent, m);
+}
+
+static void check_keys(struct parser *P, const struct pf_node *map,
+		       const char *const *keys, size_t n, const char *where)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const struct pf_node *key = map->pairs[i].key;
+		const char *hint;
+		bool known = false;
+
+		for (size_t k = 0; k < n && !known; k++)
+			known = strcmp(key->scalar, keys[k]) == 0;
+		if (known)
+			continue;
+		hint = suggest_absent(map, key->scalar, keys, n);
+		if (hint) {
+			diag_error(P->d, &key->mark,
+				   "unknown key '%s' in %s (did you mean '%s'?)",
+				   key->scalar, where, hint);
+		} else {
+			char list[512] = "";
+
+			for (size_t k = 0; k < n; k++) {
+				strncat(list, k ? ", " : "", sizeof(list) - strlen(list) - 1);
+				strncat(list, keys[k], sizeof(list) - strlen(list) - 1);
+			}
+			diag_error(P->d, &key->mark,
+				   "unknown key '%s' in %s (known keys: %s)",
+				   key->scalar, where, list);
+		}
+	}
+}
+
+static bool want_kind(struct parser *P, const struct pf_node *n,
+		      enum pf_node_kind kind, const char *what)
+{
+	static const char *const names[] = { "a string", "a list", "a mapping" };
+
+	if (n->kind == kind && !(kind == PF_NODE_SCALAR && node_is_null(n)))
+		return true;
+	diag_error(P->d, &n->mark, "wrong type for '%s': expected %s, got %s",
+		   what, names[kind], node_kind_name(n));
+	return false;
+}
+
+static void get_str(struct parser *P, const struct pf_node *map,
+		    const char *key, struct pf_str *out)
+{
+	const struct pf_node *n = node_get(map, key);
+
+	if (!n || !want_kind(P, n, PF_NODE_SCALAR, key))
+		return;
+	out->s = n->scalar;
+	out->mark = n->mark;
+}
+
+static void get_strv(struct parser *P, const struct pf_node *map,
+		     const char *key, struct pf_strv *out)
+{
+	const struct pf_node *n = node_get(map, key);
+
+	if (!n)
+		return;
+	out->given = true;
+	out->mark = n->mark;
+	if (node_is_null(n))
+		return;	/* "key:" with nothing after it: an empty list */
+	if (!want_kind(P, n, PF_NODE_SEQ, key)) {
+		out->invalid = true;
+		return;
+	}
+	if (!n->n)
+		return;
+	out->v = calloc(n->n, sizeof(*out->v));
+	if (!out->v) {
+		fail(P, -ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct pf_node *item = n->items[i];
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s[%zu]", key, i);
+		if (!want_kind(P, item, PF_NODE_SCALAR, what))
+			continue;
+		out->v[out->n].s = item->scalar;
+		out->v[out->n].mark = item->mark;
+		out->n++;
+	}
+}
+
+static void parse_bootfile(struct parser *P, const struct pf_node *n,
+			   const char *what, struct pf_bootfile *out)
+{
+	out->mark = n->mark;
+	if (n->kind == PF_NODE_SCALAR && !node_is_null(n)) {
+		out->name.s = n->scalar;
+		out->name.mark = n->mark;
+		return;
+	}
+	if (n->kind != PF_NODE_MAP) {
+		diag_error(P->d, &n->mark,
+			   "wrong type for '%s': expected a file name or a mapping with 'name' and 'url', got %s",
+			   what, node_kind_name(n));
+		return;
+	}
+	check_keys(P, n, bootfile_keys, NKEYS(bootfile_keys), what);
+	get_str(P, n, "name", &out->name);
+	get_str(P, n, "url", &out->url);
+	if (!out->name.s && !node_get(n, "name"))
+		diag_error(P->d, &n->mark, "missing 'name' in '%s'", what);
+}
+
+static void parse_boot(struct parser *P, const struct pf_node *map,
+		       struct pf_boot *b)
+{
+	const struct pf_node *kernel = node_get(map, "kernel");
+	const struct pf_node *initrds = node_get(map, "initrds");
+
+	if (kernel) {
+		b->has_kernel = true;
+		parse_bootfile(P, kernel, "kernel", &b->kernel);
+	}
+	if (initrds && node_is_null(initrds)) {
+		b->has_initrds = true;
+	} else if (initrds && want_kind(P, initrds, PF_NODE_SEQ, "initrds")) {
+		b->has_initrds = true;
+		b->initrds = calloc(initrds->n ? initrds->n : 1,
+				    sizeof(*b->initrds));
+		if (!b->initrds) {
+			fail(P, -ENOMEM);
+			return;
+		}
+		b->ninitrds = initrds->n;
+		for (size_t i = 0; i < initrds->n; i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "initrds[%zu]", i);
+			parse_bootfile(P, initrds->items[i], what,
+				       &b->initrds[i]);
+		}
+	}
+	get_strv(P, map, "console", &b->console);
+	get_strv(P, map, "kernel_params", &b->kernel_params);
+	get_strv(P, map, "initrd_modules", &b->initrd_modules);
+}
+
+static void parse_pcifn(struct parser *P, const struct pf_node *n,
+			struct pf_pcifn *fn)
+{
+	fn->mark = n->mark;
+	get_str(P, n, "address", &fn->address);
+	get_str(P, n, "id", &fn->id);
+	if (!node_get(n, "address"))
+		diag_error(P->d, &n->mark,
+			   "missing 'address' (the PCI address, e.g. '0000:1a:00.0')");
+	if (!node_get(n, "id"))
+		diag_error(P->d, &n->mark,
+			   "missing 'id' (vendor:device, e.g. '10de:1db1')");
+}
+
+static void parse_role(struct parser *P, const struct pf_node *gpu_node,
+		       struct pf_gpu *gpu)
+{
+	static const char *const roles[] = { "vfio", "host" };
+	const char *hint;
+
+	get_str(P, gpu_node, "role", &gpu->role_str);
+	if (!node_get(gpu_node, "role")) {
+		diag_error(P->d, &gpu_node->mark,
+			   "missing 'role' (vfio: handed to VMs, host: used by the host's own driver)");
+		return;
+	}
+	if (!gpu->role_str.s)
+		return;
+	if (strcasecmp(gpu->role_str.s, "vfio") == 0) {
+		gpu->role = PF_ROLE_VFIO;
+		return;
+	}
+	if (strcasecmp(gpu->role_str.s, "host") == 0) {
+		gpu->role = PF_ROLE_HOST;
+		return;
+	}
+	hint = suggest_closest(gpu->role_str.s, roles, 2);
+	if (hint)
+		diag_error(P->d, &gpu->role_str.mark,
+			   "unknown role '%s' (did you mean '%s'?)",
+			   gpu->role_str.s, hint);
+	else
+		diag_error(P->d, &gpu->role_str.mark,
+			   "unknown role '%s' (expected 'vfio' or 'host')",
+			   gpu->role_str.s);
+}
+
+static void parse_gpu(struct parser *P, const struct pf_node *n,
+		      struct pf_gpu *gpu)
+{
+	const struct pf_node *fns;
+
+	if (!want_kind(P, n, PF_NODE_MAP, "gpus[]"))
+		return;
+	check_keys(P, n, gpu_keys, NKEYS(gpu_keys), "gpu");
+	parse_pcifn(P, n, &gpu->pci);
+	get_str(P, n, "model", &gpu->model);
+	parse_role(P, n, gpu);
+	fns = node_get(n, "functions");
+	if (!fns || node_is_null(fns) ||
+	    !want_kind(P, fns, PF_NODE_SEQ, "functions") || !fns->n)
+		return;
+	gpu->functions = calloc(fns->n, sizeof(*gpu->functions));
+	if (!gpu->functions) {
+		fail(P, -ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < fns->n; i++) {
+		const struct pf_node *f = fns->items[i];
+
+		if (!want_kind(P, f, PF_NODE_MAP, "functions[]"))
+			continue;
+		check_keys(P, f, function_keys, NKEYS(function_keys),
+			   "function");
+		parse_pcifn(P, f, &gpu->functions[gpu->nfunctions++]);
+	}
+}
+
+static void parse_cpu(struct parser *P, const struct pf_node *map,
+		      struct pf_host *h)
+{
+	static const char *const cpus[] = { "intel", "amd" };
+	const char *hint;
+
+	get_str(P, map, "cpu", &h->cpu_str);
+	if (!h->cpu_str.s)
+		return;
+	if (strcasecmp(h->cpu_str.s, "intel") == 0) {
+		h->cpu = PF_CPU_INTEL;
+		return;
+	}
+	if (strcasecmp(h->cpu_str.s, "amd") == 0) {
+		h->cpu = PF_CPU_AMD;
+		return;
+	}
+	hint = suggest_closest(h->cpu_str.s, cpus, 2);
+	if (hint)
+		diag_error(P->d, &h->cpu_str.mark,
+			   "unknown cpu '%s' (did you mean '%s'?)",
+			   h->cpu_str.s, hint);
+	else
+		diag_error(P->d, &h->cpu_str.mark,
+			   "unknown cpu '%s' (expected 'intel' or 'amd')",
+			   h->cpu_str.s);
+}
+
+/* A relative from_json path is relative to the profile's directory. */
+static char *resolve_path(const char *profile, const char *path)
+{
+	char *copy, *dir, *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	copy = strdup(profile);
+	if (!copy)
+		return NULL;
+	dir = dirname(copy);
+	if (strcmp(dir, ".") == 0)
+		out = strdup(path);
+	else if (asprintf(&out, "%s/%s", dir, path) < 0)
+		out = NULL;
+	free(copy);
+	return out;
+}
+
+static int push_doc(struct pf_profile *p, struct pf_doc *doc)
+{
+	struct pf_doc **v = realloc(p->docs, (p->ndocs + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	p->docs = v;
+	p->docs[p->ndocs++] = doc;
+	return 0;
+}
+
+static void merge_nixos_list(struct parser *P, struct pf_strv *inline_v,
+			     struct pf_strv *json_v, const char *key,
+			     const char *file)
+{
+	if (!json_v->given)
+		return;
+	if (inline_v->given) {
+		diag_error(P->d, &inline_v->mark,
+			   "'%s' is given both here and in from_json file '%s'; keep one",
+			   key, file);
+		free(json_v->v);
+		return;
+	}
+	*inline_v = *json_v;
+}
+
+static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
+{
+	struct pf_nixos from = { 0 };
+	struct pf_doc *doc = NULL;
+	char *path;
+	int rc;
+
+	path = resolve_path(P->p->path, nx->from_json.s);
+	if (!path) {
+		fail(P, -ENOMEM);
+		return;
+	}
+	/* Say where the name was written; doc_load would name only the path. */
+	if (access(path, R_OK) != 0) {
+		diag_error(P->d, &nx->from_json.mark,
+			   "cannot read from_json file '%s': %s", path,
+			   strerror(errno));
+		free(path);
+		return;
+	}
+	rc = doc_load(path, P->d, &doc);
+	free(path);
+	if (rc == -ENOMEM)
+		fail(P, rc);
+	if (rc)
+		return;
+	nx->from_json_ok = true;
+	if (push_doc(P->p, doc)) {
+		doc_free(doc);
+		fail(P, -ENOMEM);
+		return;
+	}
+	if (!doc->root || doc->root->kind != PF_NODE_MAP) {
+		struct pf_mark at = { doc->file, 1, 1 };
+
+		diag_error(P->d, doc->root ? &doc->root->mark : &at,
+			   "from_json file must hold an object with toplevel, kernel_params and initrd_modules");
+		return;
+	}
+	check_keys(P, doc->root, nixos_json_keys, NKEYS(nixos_json_keys),
+		   "from_json file");
+	get_str(P, doc->root, "toplevel", &from.toplevel);
+	get_strv(P, doc->root, "kernel_params", &from.kernel_params);
+	get_strv(P, doc->root, "initrd_modules", &from.initrd_modules);
+	if (from.toplevel.s && nx->toplevel.s)
+		diag_error(P->d, &nx->toplevel.mark,
+			   "'toplevel' is given both here and in from_json file '%s'; keep one",
+			   nx->from_json.s);
+	else if (from.toplevel.s)
+		nx->toplevel = from.toplevel;
+	merge_nixos_list(P, &nx->kernel_params, &from.kernel_params,
+			 "kernel_params", nx->from_json.s);
+	merge_nixos_list(P, &nx->initrd_modules, &from.initrd_modules,
+			 "initrd_modules", nx->from_json.s);
+}
+
+static void parse_nixos(struct parser *P, const struct pf_node *n,
+			struct pf_nixos *nx)
+{
+	if (!want_kind(P, n, PF_NODE_MAP, "nixos"))
+		return;
+	nx->present = true;
+	nx->mark = n->mark;
+	check_keys(P, n, nixos_keys, NKEYS(nixos_keys), "nixos");
+	get_str(P, n, "toplevel", &nx->toplevel);
+	get_strv(P, n, "kernel_params", &nx->kernel_params);
+	get_strv(P, n, "initrd_modules", &nx->initrd_modules);
+	get_str(P, n, "from_json", &nx->from_json);
+	if (nx->from_json.s)
+		parse_nixos_json(P, nx);
+	if (!nx->toplevel.s && !P->rc && (!nx->from_json.s || nx->from_json_ok))
+		diag_error(P->d, &n->mark,
+			   "missing 'toplevel' in nixos (the system's store path, for init=<toplevel>/init)");
+}
+
+static void parse_host(struct parser *P, const struct pf_node *n,
+		       struct pf_host *h)
+{
+	const struct pf_node *gpus, *nixos;
+
+	h->mark = n->mark;
+	if (!want_kind(P, n, PF_NODE_MAP, "hosts[]"))
+		return;
+	check_keys(P, n, host_keys, NKEYS(host_keys), "host");
+	get_str(P, n, "name", &h->name);
+	if (!node_get(n, "name"))
+		diag_error(P->d, &n->mark, "missing 'name' in host");
+	get_strv(P, n, "macs", &h->macs);
+	parse_cpu(P, n, h);
+	parse_boot(P, n, &h->boot);
+	gpus = node_get(n, "gpus");
+	if (gpus && !node_is_null(gpus) &&
+	    want_kind(P, gpus, PF_NODE_SEQ, "gpus") && gpus->n) {
+		h->gpus = calloc(gpus->n, sizeof(*h->gpus));
+		if (!h->gpus) {
+			fail(P, -ENOMEM);
+			return;
+		}
+		h->ngpus = gpus->n;
+		for (size_t i = 0; i < gpus->n; i++)
+			parse_gpu(P, gpus->items[i], &h->gpus[i]);
+	}
+	nixos = node_get(n, "nixos");
+	if (nixos && !node_is_null(nixos))
+		parse_nixos(P, nixos, &h->nixos);
+}
+
+static void parse_root(struct parser *P, const struct pf_node *root)
+{
+	const struct pf_node *defaults, *hosts;
+	struct pf_profile *p = P->p;
+
+	check_keys(P, root, top_keys, NKEYS(top_keys), "the profile");
+	get_str(P, root, "version", &p->version);
+	if (p->version.s && strcmp(p->version.s, "1") != 0)
+		diag_error(P->d, &p->version.mark,
+			   "unsupported profile version '%s' (this pxeforge reads version 1)",
+			   p->version.s);
+	defaults = node_get(root, "defaults");
+	if (defaults && !node_is_null(defaults) &&
+	    want_kind(P, defaults, PF_NODE_MAP, "defaults")) {
+		check_keys(P, defaults, defaults_keys, NKEYS(defaults_keys),
+			   "defaults");
+		get_str(P, defaults, "base_url", &p->base_url);
+		parse_boot(P, defaults, &p->defaults);
+	}
+	hosts = node_get(root, "hosts");
+	if (!hosts || node_is_null(hosts)) {
+		diag_error(P->d, &root->mark,
+			   "missing 'hosts': the profile describes no machine");
+		return;
+	}
+	p->hosts_mark = hosts->mark;
+	if (!want_kind(P, hosts, PF_NODE_SEQ, "hosts"))
+		return;
+	if (!hosts->n) {
+		diag_error(P->d, &hosts->mark,
+			   "'hosts' is empty: the profile describes no machine");
+		return;
+	}
+	p->hosts = calloc(hosts->n, sizeof(*p->hosts));
+	if (!p->hosts) {
+		fail(P, -ENOMEM);
+		return;
+	}
+	p->nhosts = hosts->n;
+	for (size_t i = 0; i < hosts->n; i++)
+		parse_host(P, hosts->items[i], &p->hosts[i]);
+}
+
+int profile_parse(const char *path, struct pf_diag *d, struct pf_profile **out)
+{
+	struct parser P = { .d = d };
+	struct pf_doc *doc = NULL;
+	int rc;
+
+	*out = NULL;
+	P.p = calloc(1, sizeof(*P.p));
+	if (!P.p || !(P.p->path = strdup(path))) {
+		rc = -ENOMEM;
+		goto clean;
+	}
+	rc = doc_load(path, d, &doc);
+	if (rc)
+		goto clean;
+	rc = push_doc(P.p, doc);
+	if (rc) {
+		doc_free(doc);
+		goto clean;
+	}
+	if (!doc->root || doc->root->kind != PF_NODE_MAP) {
+		struct pf_mark at = { doc->file, 1, 1 };
+
+		diag_error(d, doc->root ? &doc->root->mark : &at,
+			   "a profile is a mapping with 'version', 'defaults' and 'hosts'%s",
+			   doc->root ? "" : "; the file is empty");
+		rc = -EINVAL;
+		goto clean;
+	}
+	parse_root(&P, doc->root);
+	rc = P.rc;
+	if (rc)
+		goto clean;
+	*out = P.p;
+	P.p = NULL;
+clean:
+	profile_free(P.p);
+	return rc;
+}
+
+static void boot_release(struct pf_boot *b)
+{
+	free(b->initrds);
+	free(b->console.v);
+	free(b->kernel_params.v);
+	free(b->initrd_modules.v);
+}
+
+void profile_free(struct pf_profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nhosts; i++) {
+		struct pf_host *h = &p->hosts[i];
+
+		free(h->macs.v);
+		for (size_t g = 0; g < h->ngpus; g++)
+			free(h->gpus[g].functions);
+		free(h->gpus);
+		boot_release(&h->boot);
+		free(h->nixos.kernel_params.v);
+		free(h->nixos.initrd_modules.v);
+	}
+	free(p->hosts);
+	boot_release(&p->defaults);
+	for (size_t i = 0; i < p->ndocs; i++)
+		doc_free(p->docs[i]);
+	free(p->docs);
+	free(p->path);
+	free(p);
+}
+
+const char *cpu_name(enum pf_cpu cpu)
+{
+	return cpu == PF_CPU_INTEL ? "intel" : cpu == PF_CPU_AMD ? "amd" : "unset";
+}
+
+const char *role_name(enum pf_role role)
+{
+	return role == PF_ROLE_HOST ? "host" : "vfio";
+}

@@ -1,0 +1,121 @@
+/* The machine profile, version 1, as plain structs. Every value keeps the
+ * mark of where it was written so later stages can say file:line:col. */
+#ifndef PXEFORGE_PROFILE_H
+#define PXEFORGE_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pxeforge/diag.h"
+#include "pxeforge/node.h"
+
+/* A string value and where it was written (s == NULL: not given). */
+struct pf_str {
+	const char *s;	/* borrowed from the profile's docs */
+	struct pf_mark mark;
+};
+
+struct pf_strv {
+	struct pf_str *v;
+	size_t n;
+	bool given;		/* the key was present (possibly as []) */
+	bool invalid;		/* present but not a list (already reported) */
+	struct pf_mark mark;	/* of the list itself */
+};
+
+enum pf_cpu { PF_CPU_UNSET, PF_CPU_INTEL, PF_CPU_AMD };
+enum pf_role { PF_ROLE_VFIO, PF_ROLE_HOST };
+
+/* A PCI function: the GPU itself or another function of the same card. */
+struct pf_pcifn {
+	struct pf_mark mark;
+	struct pf_str address;	/* "0000:1a:00.0" */
+	struct pf_str id;	/* "10de:1db1" */
+	bool addr_ok, id_ok;	/* set by validate when well-formed */
+	unsigned domain, bus, dev, fn;
+	uint16_t vendor, device;
+};
+
+struct pf_gpu {
+	struct pf_pcifn pci;
+	struct pf_str model;	/* optional: "Tesla V100 SXM2 16GB" */
+	enum pf_role role;
+	struct pf_str role_str;
+	struct pf_pcifn *functions;	/* other functions of the same card */
+	size_t nfunctions;
+};
+
+/* A file the iPXE script loads: kernel or initrd. */
+struct pf_bootfile {
+	struct pf_mark mark;
+	struct pf_str name;	/* iPXE image name, --name and initrd=<name> */
+	struct pf_str url;	/* optional: where iPXE fetches it */
+};
+
+/* Boot settings: in defaults, and per host where they override. */
+struct pf_boot {
+	bool has_kernel;
+	struct pf_bootfile kernel;
+	bool has_initrds;
+	struct pf_bootfile *initrds;
+	size_t ninitrds;
+	struct pf_strv console;		/* each becomes console=<value> */
+	struct pf_strv kernel_params;	/* added to (not replacing) defaults' */
+	struct pf_strv initrd_modules;	/* added to defaults' */
+};
+
+struct pf_nixos {
+	bool present;
+	struct pf_mark mark;
+	struct pf_str toplevel;		/* /nix/store/...-nixos-system-... */
+	struct pf_strv kernel_params;	/* config.boot.kernelParams */
+	struct pf_strv initrd_modules;	/* config.boot.initrd.kernelModules */
+	struct pf_str from_json;	/* file the values above came from */
+	bool from_json_ok;		/* it was read and parsed */
+};
+
+struct pf_host {
+	struct pf_mark mark;
+	struct pf_str name;
+	struct pf_strv macs;
+	enum pf_cpu cpu;
+	struct pf_str cpu_str;
+	struct pf_gpu *gpus;
+	size_t ngpus;
+	struct pf_boot boot;
+	struct pf_nixos nixos;
+};
+
+struct pf_profile {
+	char *path;
+	struct pf_doc **docs;	/* the profile and every from_json file; own the marks */
+	size_t ndocs;
+	struct pf_str version;
+	struct pf_str base_url;
+	struct pf_boot defaults;
+	struct pf_host *hosts;
+	size_t nhosts;
+	struct pf_mark hosts_mark;
+};
+
+/* Reads and structurally checks a profile (keys, types, from_json files).
+ * Problems go to d. Returns 0 when the profile is usable for validation
+ * (d may still hold errors), -EINVAL when it could not be read at all
+ * (syntax error), -errno for I/O; *out is set when the return is 0. */
+int profile_parse(const char *path, struct pf_diag *d, struct pf_profile **out);
+void profile_free(struct pf_profile *p);
+
+/* Semantic checks (MACs, PCI addresses and ids, duplicates, cpu vendor,
+ * models, card functions). Fills the parsed fields of pf_pcifn. */
+void profile_validate(struct pf_profile *p, struct pf_diag *d);
+
+/* Six hex pairs separated by ":" or "-" (one separator throughout). */
+bool mac_valid(const char *s);
+/* A valid MAC as lowercase "aa:bb:cc:dd:ee:ff". */
+void mac_normalise(const char *s, char out[18]);
+
+const char *cpu_name(enum pf_cpu cpu);
+const char *role_name(enum pf_role role);
+
+#endif
