@@ -1,0 +1,111 @@
+# pxeforge — see README.md. `make`, `make check`, `make demo`, `make install`.
+#
+#   make               build/pxeforge (objects in build/obj/)
+#   make san           build/san/pxeforge (ASan + UBSan, objects in build/san/obj/)
+#   make unit-tests    build/san/tests/test_* from tests/unit/test_*.c
+#   make check         scripts/deps.sh, all of the above, then tests/run.sh
+#   make demo          scripts/deps.sh, build, then build examples/c4140.yaml into out/
+#   make install       PREFIX=/usr/local, DESTDIR honoured
+#   make clean         remove build/ and out/
+#   V=1                show the full compiler command lines
+PKGS      := yaml-0.1 jansson libarchive libcurl libcrypto libkmod
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Flags every build needs; CFLAGS (user-overridable) comes after so that
+# `make CFLAGS=-O0` still builds with the project's warnings and includes.
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
+DEPFLAGS    := -MMD -MP
+ALL_CFLAGS   = $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+SAN_CFLAGS   = $(BASE_CFLAGS) $(CPPFLAGS) $(SAN_FLAGS)
+# cmocka test functions take `void **state` that most tests never use.
+TEST_CFLAGS  = $(SAN_CFLAGS) -Itests/unit -Wno-unused-parameter
+
+SRCS         := $(sort $(wildcard builder/*.c))
+LIB_SRCS     := $(filter-out builder/main.c,$(SRCS))
+OBJS         := $(SRCS:builder/%.c=build/obj/%.o)
+LIB_OBJS     := $(LIB_SRCS:builder/%.c=build/obj/%.o)
+SAN_OBJS     := $(SRCS:builder/%.c=build/san/obj/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:builder/%.c=build/san/obj/%.o)
+
+TEST_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
+TEST_OBJS    := $(TEST_SRCS:tests/unit/%.c=build/san/tests/obj/%.o)
+TEST_BINS    := $(TEST_SRCS:tests/unit/%.c=build/san/tests/%)
+
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+all: build/pxeforge
+
+san: build/san/pxeforge
+
+unit-tests: $(TEST_BINS)
+
+build/pxeforge: $(OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS) $(LDLIBS)
+
+build/san/pxeforge: $(SAN_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $(SAN_OBJS) $(PKG_LIBS) $(LDLIBS)
+
+build/obj/%.o: builder/%.c Makefile
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/san/obj/%.o: builder/%.c Makefile
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/san/tests/obj/%.o: tests/unit/%.c Makefile
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(TEST_BINS): build/san/tests/%: build/san/tests/obj/%.o $(SAN_LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(SAN_LIB_OBJS) -lcmocka $(PKG_LIBS) $(LDLIBS)
+
+# Dependencies are installed first, then the build runs in a fresh make so
+# that pkg-config sees the just-installed libraries. A build failure does not
+# stop the tests that can still run; tests/run.sh reports it as a failure.
+check:
+	@scripts/deps.sh
+	@st=0; $(MAKE) --no-print-directory -k build/pxeforge build/san/pxeforge unit-tests || st=$$?; \
+	 PXEFORGE_BUILD_STATUS=$$st tests/run.sh
+
+demo:
+	@scripts/deps.sh
+	@$(MAKE) -s --no-print-directory build/pxeforge
+	rm -rf out
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-0} build/pxeforge build examples/c4140.yaml -o out
+	@echo
+	@find out -type f | sort
+	@echo
+	@echo "demo: iPXE script for c4140: out/c4140/netboot.ipxe"
+	@echo "demo: its kernel command line: out/c4140/cmdline"
+
+install: build/pxeforge
+	install -D -m 0755 build/pxeforge $(DESTDIR)$(PREFIX)/bin/pxeforge
+
+clean:
+	rm -rf build out
+
+.PHONY: all san unit-tests check demo install clean
+
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install what pxeforge needs to build and test on Debian 12. Idempotent:
+# prints nothing and exits 0 when everything is already installed.
+set -euo pipefail
+
+# The one list of Debian packages the project needs (build, unit tests, CLI
+# tests, test fixtures). Add new ones here.
+PACKAGES=(
+	build-essential
+	pkg-config
+	libyaml-dev
+	libjansson-dev
+	libarchive-dev
+	libcurl4-openssl-dev
+	libssl-dev
+	libkmod-dev
+	libcmocka-dev
+	bats
+	bats-support
+	bats-assert
+	pci.ids
+	valgrind
+	python3
+)
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps: dpkg-query not found; not a Debian system? install by hand: ${PACKAGES[*]}" >&2
+	exit 0
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	if [ "$status" != "install ok installed" ]; then
+		missing+=("$pkg")
+	fi
+done
+
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo=(sudo)
+	else
+		echo "deps: missing packages (${missing[*]}) and not root, no sudo" >&2
+		exit 1
+	fi
+fi
+
+log=$(mktemp "${TMPDIR:-/tmp}/pxeforge-deps.XXXXXX")
+echo "deps: installing: ${missing[*]}"
+if ! {
+	"${sudo[@]}" apt-get update -qq &&
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+} >"$log" 2>&1 </dev/null; then
+	echo "deps: apt-get failed (log: $log); last lines:" >&2
+	tail -n 25 "$log" >&2
+	exit 1
+fi
+rm -f "$log"

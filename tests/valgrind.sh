@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Memory checks under valgrind on the non-sanitized build. Prints TAP.
+#
+# Runs, each one TAP line:
+#   --help                                         expect exit 0
+#   for every examples/*.yaml:
+#     check EXAMPLE                                expect exit 0
+#     build EXAMPLE -o TMP                         expect exit 0
+#     render EXAMPLE --host FIRST --target ipxe    expect exit 0
+#   for every tests/bad/<name>.yaml case:
+#     check CASE                                   expect exit 1
+# Exit 99 is valgrind's: an error or a definite/indirect leak.
+#
+#   VALGRIND_PXEFORGE=path   binary (default build/pxeforge)
+#   VALGRIND_TIMEOUT=secs    per run (default 600)
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
+BIN=${VALGRIND_PXEFORGE:-build/pxeforge}
+case $BIN in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+TIMEOUT=${VALGRIND_TIMEOUT:-600}
+
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "1..1"
+	echo "ok 1 - valgrind # skip valgrind not installed"
+	exit 0
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pxeforge-valgrind.XXXXXX") || exit 3
+trap 'rm -rf "$WORK"' EXIT
+
+# The runs, as "EXPECTED_EXIT<TAB>ARGS..." (ARGS separated by tabs).
+runs=()
+add() { local IFS=$'\t'; runs+=("$*"); }
+
+add 0 --help
+for ex in examples/*.yaml; do
+	[ -f "$ex" ] || continue
+	add 0 check "$ex"
+	add 0 build "$ex" -o "@OUT@"
+	host=$(sed -n 's/^  - name: *//p' "$ex" | head -n 1 | sed "s/[\"']//g; s/[[:space:]]*\$//")
+	if [ -n "$host" ]; then
+		add 0 render "$ex" --host "$host" --target ipxe
+	fi
+done
+for f in tests/bad/*.yaml; do
+	[ -f "$f" ] || continue
+	base=${f##*/}
+	[[ ${base%.*} == *.* ]] && continue
+	add 1 check "$f"
+done
+
+# With no example and no bad case there is nothing meaningful to check.
+if [ "${#runs[@]}" -eq 1 ]; then
+	echo "1..0 # skip no examples/*.yaml and no tests/bad/*.yaml yet"
+	exit 0
+fi
+
+echo "1..${#runs[@]}"
+n=0
+for r in "${runs[@]}"; do
+	n=$((n + 1))
+	IFS=$'\t' read -r -a a <<<"$r"
+	want=${a[0]}
+	args=("${a[@]:1}")
+	rm -rf "$WORK/out" "$WORK/vg.log"
+	args=("${args[@]//@OUT@/$WORK/out}")
+	shown=("${args[@]//$WORK\/out/TMP}")
+	timeout "$TIMEOUT" valgrind --quiet --leak-check=full \
+		--show-leak-kinds=definite,indirect \
+		--errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 --log-file="$WORK/vg.log" \
+		"$BIN" "${args[@]}" >"$WORK/stdout" 2>"$WORK/stderr" </dev/null
+	rc=$?
+	desc="valgrind ${shown[*]}"
+	if [ "$rc" = "$want" ]; then
+		echo "ok $n - $desc"
+		continue
+	fi
+	echo "not ok $n - $desc"
+	if [ "$rc" = 99 ]; then
+		echo "# valgrind found errors (exit 99)"
+	elif [ "$rc" = 124 ]; then
+		echo "# timed out after ${TIMEOUT}s"
+	else
+		echo "# exit: expected $want, got $rc"
+	fi
+	if [ -s "$WORK/vg.log" ]; then
+		echo "# valgrind:"
+		head -n 40 "$WORK/vg.log" | sed 's/^/#   /'
+	fi
+	if [ -s "$WORK/stderr" ]; then
+		echo "# stderr:"
+		head -n 10 "$WORK/stderr" | sed 's/^/#   /'
+	fi
+done
+exit 0
