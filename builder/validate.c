@@ -268,7 +268,10 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 {
 	bool vfio = false;
 
-	if (h->name.s && !name_valid(h->name.s))
+	if (h->name.s && strcmp(h->name.s, "hosts") == 0)
+		diag_error(d, &h->name.mark,
+			   "host name 'hosts' is taken: OUT/hosts/ holds the per-MAC scripts");
+	else if (h->name.s && !name_valid(h->name.s))
 		diag_error(d, &h->name.mark,
 			   "invalid host name '%s' (letters, digits, '-', '_' and '.', starting with a letter or digit; it names a directory)",
 			   h->name.s);

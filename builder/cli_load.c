@@ -1,0 +1,92 @@
+/* The shared front half of every command: parse, validate, plan. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "pxeforge/cli.h"
+#include "pxeforge/pciid.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pxeforge: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pxeforge: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'pxeforge %s%s--help'.\n", cmd ? cmd : "",
+		cmd ? " " : "");
+	return PF_EXIT_USAGE;
+}
+
+int cli_load(const char *path, struct pf_profile **profile,
+	     struct pf_plan **plan)
+{
+	struct pf_diag *d = diag_new();
+	struct pf_profile *p = NULL;
+	struct pf_plan *pl = NULL;
+	int rc, code = PF_EXIT_OK;
+
+	*profile = NULL;
+	*plan = NULL;
+	if (!d) {
+		cli_error("out of memory");
+		return PF_EXIT_IO;
+	}
+	rc = profile_parse(path, d, &p);
+	if (rc == -ENOMEM) {
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	if (rc == -EINVAL) {
+		code = PF_EXIT_INVALID;
+		goto clean;
+	}
+	if (rc) {
+		/* the profile itself could not be read */
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	profile_validate(p, d);
+	/* Plan even after validation errors: its problems (parameter
+	 * conflicts, unsafe tokens, length) belong in the same report. */
+	rc = plan_build(p, d, &pl);
+	if (rc == -ENOMEM) {
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	if (rc || diag_errors(d)) {
+		code = PF_EXIT_INVALID;
+		goto clean;
+	}
+	*profile = p;
+	*plan = pl;
+	p = NULL;
+	pl = NULL;
+clean:
+	diag_print(d, stderr);
+	if (code == PF_EXIT_IO && rc == -ENOMEM)
+		cli_error("out of memory");
+	plan_free(pl);
+	profile_free(p);
+	diag_free(d);
+	return code;
+}
+
+void cli_unload(struct pf_profile *profile, struct pf_plan *plan)
+{
+	plan_free(plan);
+	profile_free(profile);
+	pciid_cleanup();
+}

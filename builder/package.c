@@ -1,0 +1,121 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pxeforge/package.h"
+#include "pxeforge/render.h"
+
+struct target {
+	const char *name;
+	const char *path;	/* below OUT/<host>/, or below OUT/ for dispatcher */
+	bool skip_empty;	/* no file at all when there is nothing to say */
+	int (*host_fn)(const struct pf_plan_host *h, struct pf_buf *out);
+	int (*plan_fn)(const struct pf_plan *plan,
+		       const struct pf_plan_host *h, struct pf_buf *out);
+};
+
+static int dispatcher(const struct pf_plan *plan, const struct pf_plan_host *h,
+		      struct pf_buf *out)
+{
+	(void)h;
+	return render_dispatcher(plan, out);
+}
+
+static const struct target targets[] = {
+	{ "ipxe", "netboot.ipxe", false, NULL, render_ipxe },
+	{ "cmdline", "cmdline", false, render_cmdline, NULL },
+	{ "modprobe", "modprobe.d/vfio.conf", true, render_modprobe, NULL },
+	{ "modules-load", "modules-load.d/vfio.conf", true, render_modules_load,
+	  NULL },
+	{ "nixos", "nixos/boot.nix", false, render_nixos, NULL },
+	{ "dispatcher", "boot.ipxe", false, NULL, dispatcher },
+};
+
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+const char *const package_targets[] = { "ipxe", "cmdline", "modprobe",
+					"modules-load", "nixos", "dispatcher",
+					NULL };
+
+static const struct target *target_find(const char *name)
+{
+	for (size_t i = 0; i < NTARGETS; i++)
+		if (strcmp(targets[i].name, name) == 0)
+			return &targets[i];
+	return NULL;
+}
+
+int package_target_needs_host(const char *target)
+{
+	return strcmp(target, "dispatcher") != 0;
+}
+
+int package_render_target(const struct pf_plan *plan,
+			  const struct pf_plan_host *h, const char *target,
+			  struct pf_buf *out)
+{
+	const struct target *t = target_find(target);
+
+	if (!t)
+		return -ENOENT;
+	return t->host_fn ? t->host_fn(h, out) : t->plan_fn(plan, h, out);
+}
+
+static int add_buf(struct pf_outtree *t, const char *path, struct pf_buf *b)
+{
+	return outtree_add(t, path, b->data ? b->data : "", b->len, 0644);
+}
+
+static int package_host(const struct pf_plan *plan,
+			const struct pf_plan_host *h, struct pf_outtree *t)
+{
+	struct pf_buf b;
+	char path[4096];
+	int rc = 0;
+
+	buf_init(&b);
+	for (size_t i = 0; i < NTARGETS && !rc; i++) {
+		if (targets[i].plan_fn == dispatcher)
+			continue;
+		b.len = 0;
+		rc = package_render_target(plan, h, targets[i].name, &b);
+		if (rc)
+			goto clean;
+		if (!b.len && targets[i].skip_empty)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", h->name, targets[i].path);
+		rc = add_buf(t, path, &b);
+		if (rc || strcmp(targets[i].name, "ipxe") != 0)
+			continue;
+		/* The dispatcher chains hosts/<mac>.ipxe: a copy per MAC, as
+		 * TFTP servers need not follow links. */
+		for (size_t m = 0; m < h->macs.n && !rc; m++) {
+			char hyp[18];
+
+			mac_hyphenate(h->macs.v[m], hyp);
+			snprintf(path, sizeof(path), "hosts/%s.ipxe", hyp);
+			rc = add_buf(t, path, &b);
+		}
+	}
+clean:
+	buf_release(&b);
+	return rc;
+}
+
+int package_tree(const struct pf_plan *plan, struct pf_outtree *t)
+{
+	struct pf_buf b;
+	int rc;
+
+	buf_init(&b);
+	rc = render_dispatcher(plan, &b);
+	if (!rc)
+		rc = add_buf(t, "boot.ipxe", &b);
+	for (size_t i = 0; i < plan->nhosts && !rc; i++)
+		rc = package_host(plan, &plan->hosts[i], t);
+	if (!rc)
+		outtree_sort(t);
+	buf_release(&b);
+	return rc;
+}

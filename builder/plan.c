@@ -1,0 +1,428 @@
+/* plan_build: every decision for every host — file names and URLs, the
+ * ordered kernel command line, early modules, vfio-pci ids. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pxeforge/buf.h"
+#include "pxeforge/plan.h"
+
+static const char *const vfio_modules[] = { "vfio_pci", "vfio",
+					    "vfio_iommu_type1" };
+
+void mac_hyphenate(const char *mac, char out[18])
+{
+	for (int i = 0; i < 17; i++)
+		out[i] = i % 3 == 2 ? '-' : (char)tolower((unsigned char)mac[i]);
+	out[17] = '\0';
+}
+
+/* A url without a scheme is a path in the served tree: below base_url,
+ * or relative to the scripts (which sit one level down: hosts/, <host>/). */
+static int file_url(const struct pf_plan *plan, const char *path, char **out)
+{
+	if (strstr(path, "://"))
+		*out = strdup(path);
+	else if (plan->base_url)
+		return asprintf(out, "%s/%s", plan->base_url, path) < 0 ? -ENOMEM : 0;
+	else
+		return asprintf(out, "../%s", path) < 0 ? -ENOMEM : 0;
+	return *out ? 0 : -ENOMEM;
+}
+
+static int plan_file(const struct pf_plan *plan, const char *host,
+		     const struct pf_bootfile *f, const char *dflt,
+		     struct pf_plan_file *out)
+{
+	const char *name = f && f->name.s ? f->name.s : dflt;
+	char *path = NULL;
+	int rc;
+
+	out->name = strdup(name);
+	if (!out->name)
+		return -ENOMEM;
+	if (f && f->url.s)
+		return file_url(plan, f->url.s, &out->url);
+	if (asprintf(&path, "%s/%s", host, name) < 0)
+		return -ENOMEM;
+	rc = file_url(plan, path, &out->url);
+	free(path);
+	return rc;
+}
+
+static int plan_files(const struct pf_plan *plan, const struct pf_host *h,
+		      struct pf_plan_host *ph)
+{
+	const struct pf_boot *dflt = &plan->profile->defaults;
+	const struct pf_boot *b = h->boot.has_initrds ? &h->boot :
+				  dflt->has_initrds ? dflt : NULL;
+	const struct pf_bootfile *k = h->boot.has_kernel ? &h->boot.kernel :
+				      dflt->has_kernel ? &dflt->kernel : NULL;
+	int rc;
+
+	rc = plan_file(plan, ph->name, k, "bzImage", &ph->kernel);
+	if (rc)
+		return rc;
+	/* NixOS and most distributions boot one kernel and one "initrd". */
+	ph->ninitrds = b ? b->ninitrds : 1;
+	ph->initrds = calloc(ph->ninitrds ? ph->ninitrds : 1,
+			     sizeof(*ph->initrds));
+	if (!ph->initrds)
+		return -ENOMEM;
+	for (size_t i = 0; i < ph->ninitrds; i++) {
+		rc = plan_file(plan, ph->name, b ? &b->initrds[i] : NULL,
+			       "initrd", &ph->initrds[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+struct cmdline_ctx {
+	struct pf_plan_host *ph;
+	struct pf_diag *d;
+	int rc;		/* -ENOMEM ends the plan; -EINVAL is remembered */
+};
+
+static void add_token(struct cmdline_ctx *c, const char *token,
+		      const char *source, const struct pf_mark *at)
+{
+	int rc;
+
+	if (cmdline_key_equal(token, "initrd")) {
+		diag_error(c->d, at,
+			   "kernel parameter '%s' is not yours to set: pxeforge adds initrd=<name> for each file under 'initrds'",
+			   token);
+		rc = -EINVAL;
+	} else {
+		rc = cmdline_add(&c->ph->cmdline, token, source, at, c->d);
+	}
+	if (rc && (!c->rc || rc == -ENOMEM))
+		c->rc = rc;
+}
+
+static void add_list(struct cmdline_ctx *c, const struct pf_strv *v,
+		     const char *prefix, const char *source)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		char *token;
+
+		if (asprintf(&token, "%s%s", prefix, v->v[i].s) < 0) {
+			c->rc = -ENOMEM;
+			return;
+		}
+		add_token(c, token, source, &v->v[i].mark);
+		free(token);
+	}
+}
+
+static const struct pf_gpu *first_vfio_gpu(const struct pf_host *h)
+{
+	for (size_t g = 0; g < h->ngpus; g++)
+		if (h->gpus[g].role == PF_ROLE_VFIO)
+			return &h->gpus[g];
+	return NULL;
+}
+
+static int plan_vfio(const struct pf_host *h, struct pf_plan_host *ph)
+{
+	bool host_gpu = false;
+	char id[10];
+	int rc;
+
+	for (size_t g = 0; g < h->ngpus; g++) {
+		const struct pf_gpu *gpu = &h->gpus[g];
+
+		if (gpu->role == PF_ROLE_HOST) {
+			/* only an NVIDIA device kept by the host needs nouveau */
+			host_gpu |= gpu->pci.id_ok && gpu->pci.vendor == 0x10de;
+			continue;
+		}
+		ph->vfio = true;
+		snprintf(id, sizeof(id), "%04x:%04x", gpu->pci.vendor,
+			 gpu->pci.device);
+		rc = gpu->pci.id_ok ? strlist_push_unique(&ph->vfio_ids, id) : 0;
+		for (size_t f = 0; f < gpu->nfunctions && !rc; f++) {
+			if (!gpu->functions[f].id_ok)
+				continue;
+			snprintf(id, sizeof(id), "%04x:%04x",
+				 gpu->functions[f].vendor,
+				 gpu->functions[f].device);
+			rc = strlist_push_unique(&ph->vfio_ids, id);
+		}
+		if (rc)
+			return rc;
+	}
+	ph->blacklist_nouveau = ph->vfio && !host_gpu;
+	return 0;
+}
+
+static int plan_cmdline(const struct pf_plan *plan, const struct pf_host *h,
+			struct pf_plan_host *ph, struct pf_diag *d)
+{
+	const struct pf_boot *dflt = &plan->profile->defaults;
+	const struct pf_strv *console = h->boot.console.given ?
+					&h->boot.console : &dflt->console;
+	const char *nixos_src = h->nixos.from_json.s ? "nixos from_json" :
+						       "nixos kernel_params";
+	struct cmdline_ctx c = { ph, d, 0 };
+	const struct pf_gpu *gpu = first_vfio_gpu(h);
+	char *token = NULL;
+
+	if (h->nixos.toplevel.s) {
+		if (asprintf(&token, "init=%s/init", h->nixos.toplevel.s) < 0)
+			return -ENOMEM;
+		add_token(&c, token, "nixos toplevel", &h->nixos.toplevel.mark);
+		free(token);
+		token = NULL;
+	}
+	add_list(&c, &h->nixos.kernel_params, "", nixos_src);
+	add_list(&c, console, "console=", "console");
+	add_list(&c, &dflt->kernel_params, "", "defaults kernel_params");
+	if (ph->vfio && h->cpu == PF_CPU_INTEL)
+		add_token(&c, "intel_iommu=on", "VFIO on an intel cpu",
+			  &h->cpu_str.mark);
+	/* amd_iommu=on is not an option current kernels accept; AMD's IOMMU
+	 * is on by default, pass-through mode is what VFIO hosts want. */
+	if (ph->vfio && h->cpu != PF_CPU_UNSET)
+		add_token(&c, "iommu=pt", h->cpu == PF_CPU_INTEL ?
+			  "VFIO on an intel cpu" : "VFIO on an amd cpu",
+			  &h->cpu_str.mark);
+	if (ph->vfio_ids.n) {
+		struct pf_buf b;
+
+		buf_init(&b);
+		for (size_t i = 0; i < ph->vfio_ids.n && !c.rc; i++)
+			if (buf_printf(&b, "%s%s", i ? "," : "vfio-pci.ids=",
+				       ph->vfio_ids.v[i]))
+				c.rc = -ENOMEM;
+		if (!c.rc)
+			add_token(&c, b.data, "gpus with role vfio",
+				  &gpu->pci.mark);
+		buf_release(&b);
+	}
+	add_list(&c, &h->boot.kernel_params, "", "host kernel_params");
+	for (size_t i = 0; i < ph->ninitrds && c.rc != -ENOMEM; i++) {
+		if (asprintf(&token, "initrd=%s", ph->initrds[i].name) < 0)
+			return -ENOMEM;
+		if (cmdline_add(&ph->cmdline, token, "initrds", &h->mark, d) ==
+		    -ENOMEM)
+			c.rc = -ENOMEM;
+		free(token);
+		token = NULL;
+	}
+	if (c.rc)
+		return c.rc;
+	return cmdline_check_length(&ph->cmdline, ph->kernel.name, ph->name,
+				    &h->mark, d);
+}
+
+static bool module_name_valid(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+/* Module names compare with '-' and '_' as one, as modprobe does. */
+static bool module_listed(const struct pf_strlist *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *a = l->v[i], *b = name;
+
+		while (*a && *b && (*a == *b || (strchr("-_", *a) && strchr("-_", *b)))) {
+			a++;
+			b++;
+		}
+		if (!*a && !*b)
+			return true;
+	}
+	return false;
+}
+
+static int plan_modules(const struct pf_plan *plan, const struct pf_host *h,
+			struct pf_plan_host *ph, struct pf_diag *d)
+{
+	const struct pf_strv *lists[] = { &h->nixos.initrd_modules,
+					  &plan->profile->defaults.initrd_modules,
+					  &h->boot.initrd_modules };
+	int rc = 0;
+
+	for (size_t i = 0; ph->vfio && i < 3 && !rc; i++)
+		rc = strlist_push(&ph->modules, vfio_modules[i]);
+	for (size_t l = 0; l < 3 && rc != -ENOMEM; l++) {
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct pf_str *m = &lists[l]->v[i];
+
+			if (!module_name_valid(m->s)) {
+				diag_error(d, &m->mark,
+					   "invalid module name '%s' (letters, digits, '_' and '-')",
+					   m->s);
+				rc = -EINVAL;
+			} else if (!module_listed(&ph->modules, m->s) &&
+				   strlist_push(&ph->modules, m->s)) {
+				return -ENOMEM;
+			}
+		}
+	}
+	return rc;
+}
+
+static int plan_nixos_params(struct pf_plan_host *ph)
+{
+	for (size_t i = 0; i < ph->cmdline.n; i++) {
+		const struct pf_param *p = &ph->cmdline.v[i];
+		char *token;
+		int rc;
+
+		if (cmdline_key_equal(p->key, "init") ||
+		    cmdline_key_equal(p->key, "initrd"))
+			continue;
+		if (p->value) {
+			if (asprintf(&token, "%s=%s", p->key, p->value) < 0)
+				return -ENOMEM;
+		} else if (!(token = strdup(p->key))) {
+			return -ENOMEM;
+		}
+		rc = strlist_push(&ph->nixos_params, token);
+		free(token);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
+		     struct pf_plan_host *ph, struct pf_diag *d)
+{
+	int rc, first = 0;
+
+	ph->host = h;
+	cmdline_init(&ph->cmdline);
+	strlist_init(&ph->macs);
+	strlist_init(&ph->nixos_params);
+	strlist_init(&ph->modules);
+	strlist_init(&ph->vfio_ids);
+	/* Plan runs on profiles with validation errors too, so that all
+	 * problems are reported together: skip what validation rejected. */
+	ph->name = strdup(h->name.s ? h->name.s : "");
+	if (!ph->name)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->macs.n; i++) {
+		char mac[18];
+
+		if (!mac_valid(h->macs.v[i].s))
+			continue;
+		mac_normalise(h->macs.v[i].s, mac);
+		rc = strlist_push(&ph->macs, mac);
+		if (rc)
+			return rc;
+	}
+	rc = plan_files(plan, h, ph);
+	if (!rc)
+		rc = plan_vfio(h, ph);
+	if (rc)
+		return rc;
+	/* Both checks run so that all of a host's problems are reported. */
+	first = plan_cmdline(plan, h, ph, d);
+	if (first == -ENOMEM)
+		return first;
+	rc = plan_modules(plan, h, ph, d);
+	if (rc == -ENOMEM || (rc = rc ? rc : first))
+		return rc;
+	rc = cmdline_format(&ph->cmdline, &ph->cmdline_text);
+	if (!rc)
+		rc = plan_nixos_params(ph);
+	return rc;
+}
+
+int plan_build(const struct pf_profile *p, struct pf_diag *d,
+	       struct pf_plan **out)
+{
+	struct pf_plan *plan;
+	int rc = 0;
+
+	*out = NULL;
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return -ENOMEM;
+	plan->profile = p;
+	if (p->base_url.s) {
+		size_t len = strlen(p->base_url.s);
+
+		while (len > 1 && p->base_url.s[len - 1] == '/')
+			len--;
+		plan->base_url = strndup(p->base_url.s, len);
+		if (!plan->base_url) {
+			rc = -ENOMEM;
+			goto clean;
+		}
+	}
+	plan->hosts = calloc(p->nhosts ? p->nhosts : 1, sizeof(*plan->hosts));
+	if (!plan->hosts) {
+		rc = -ENOMEM;
+		goto clean;
+	}
+	for (size_t i = 0; i < p->nhosts; i++) {
+		int hrc = plan_host(plan, &p->hosts[i], &plan->hosts[i], d);
+
+		plan->nhosts = i + 1;
+		if (hrc == -ENOMEM) {
+			rc = hrc;
+			goto clean;
+		}
+		if (hrc && !rc)
+			rc = -EINVAL;
+	}
+	if (rc)
+		goto clean;
+	*out = plan;
+	plan = NULL;
+clean:
+	plan_free(plan);
+	return rc;
+}
+
+static void plan_file_release(struct pf_plan_file *f)
+{
+	free(f->name);
+	free(f->url);
+}
+
+void plan_free(struct pf_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->nhosts; i++) {
+		struct pf_plan_host *ph = &plan->hosts[i];
+
+		free(ph->name);
+		strlist_release(&ph->macs);
+		plan_file_release(&ph->kernel);
+		for (size_t k = 0; ph->initrds && k < ph->ninitrds; k++)
+			plan_file_release(&ph->initrds[k]);
+		free(ph->initrds);
+		cmdline_release(&ph->cmdline);
+		free(ph->cmdline_text);
+		strlist_release(&ph->nixos_params);
+		strlist_release(&ph->modules);
+		strlist_release(&ph->vfio_ids);
+	}
+	free(plan->hosts);
+	free(plan->base_url);
+	free(plan);
+}
+
+const struct pf_plan_host *plan_host_find(const struct pf_plan *plan,
+					  const char *name)
+{
+	for (size_t i = 0; i < plan->nhosts; i++)
+		if (strcmp(plan->hosts[i].name, name) == 0)
+			return &plan->hosts[i];
+	return NULL;
+}

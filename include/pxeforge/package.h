@@ -1,0 +1,22 @@
+/* package: puts every rendered artifact of a plan into an output tree. */
+#ifndef PXEFORGE_PACKAGE_H
+#define PXEFORGE_PACKAGE_H
+
+#include "pxeforge/buf.h"
+#include "pxeforge/outtree.h"
+#include "pxeforge/plan.h"
+
+/* Renders all artifacts of all hosts into t (paths per DESIGN.md). */
+int package_tree(const struct pf_plan *plan, struct pf_outtree *t);
+
+/* The targets `pxeforge render --target` knows, NULL-terminated. */
+extern const char *const package_targets[];
+/* Renders one target; h may be NULL only for "dispatcher".
+ * -ENOENT for an unknown target. */
+int package_render_target(const struct pf_plan *plan,
+			  const struct pf_plan_host *h, const char *target,
+			  struct pf_buf *out);
+/* True when the target needs --host. */
+int package_target_needs_host(const char *target);
+
+#endif

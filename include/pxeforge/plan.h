@@ -1,0 +1,53 @@
+/* The plan: every decision made, immutable afterwards. Renderers read it. */
+#ifndef PXEFORGE_PLAN_H
+#define PXEFORGE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pxeforge/cmdline.h"
+#include "pxeforge/diag.h"
+#include "pxeforge/profile.h"
+#include "pxeforge/strlist.h"
+
+struct pf_plan_file {
+	char *name;	/* iPXE image name: "bzImage", "initrd" */
+	char *url;	/* as the script writes it: absolute, or relative to the
+			 * script ("../c4140/bzImage"), see plan_build */
+};
+
+struct pf_plan_host {
+	const struct pf_host *host;	/* for marks in messages */
+	char *name;
+	struct pf_strlist macs;		/* lowercase "aa:bb:cc:dd:ee:ff", profile order */
+	struct pf_plan_file kernel;
+	struct pf_plan_file *initrds;
+	size_t ninitrds;
+	struct pf_cmdline cmdline;	/* final, ordered, includes init= and initrd= */
+	char *cmdline_text;		/* joined, one line without newline */
+	struct pf_strlist nixos_params;	/* cmdline without init= and initrd= */
+	struct pf_strlist modules;	/* early modules: vfio_pci vfio vfio_iommu_type1 first */
+	struct pf_strlist vfio_ids;	/* "10de:1db1", deduplicated, profile order */
+	bool vfio;			/* any GPU with role vfio */
+	bool blacklist_nouveau;		/* vfio, and no NVIDIA device with role host */
+};
+
+struct pf_plan {
+	const struct pf_profile *profile;
+	char *base_url;			/* NULL: scripts use relative URLs */
+	struct pf_plan_host *hosts;
+	size_t nhosts;
+};
+
+/* Decides everything for every host of a validated profile. Problems
+ * (parameter conflicts, unsafe tokens, over-long lines) go to d; returns
+ * -EINVAL when it reported errors, -ENOMEM, or 0. */
+int plan_build(const struct pf_profile *p, struct pf_diag *d,
+	       struct pf_plan **out);
+void plan_free(struct pf_plan *plan);
+const struct pf_plan_host *plan_host_find(const struct pf_plan *plan,
+					  const char *name);
+/* "aa:bb:cc:dd:ee:ff" -> "aa-bb-cc-dd-ee-ff" (iPXE's ${mac:hexhyp}) into buf[18]. */
+void mac_hyphenate(const char *mac, char out[18]);
+
+#endif
