@@ -92,7 +92,6 @@ check:
 demo:
 	@scripts/deps.sh
 	@$(MAKE) -s --no-print-directory build/pxeforge
-	rm -rf out
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-0} build/pxeforge build examples/c4140.yaml -o out
 	@echo
 	@find out -type f | sort

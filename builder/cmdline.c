@@ -15,7 +15,13 @@ enum param_kind { PARAM_SINGLE, PARAM_LIST, PARAM_REPEAT };
 static const char *const list_names[] = {
 	"vfio_pci.ids", "modprobe.blacklist", "module_blacklist",
 	"rd.driver.pre", "rd.driver.post", "rd.driver.blacklist",
-	"initcall_blacklist",
+	"initcall_blacklist", "intel_iommu",
+};
+
+/* Elements of one list that contradict each other ("intel_iommu=on" and a
+ * NixOS "intel_iommu=off,igfx_off" cannot both hold). */
+static const char *const list_opposites[][3] = {
+	{ "intel_iommu", "on", "off" },
 };
 
 /* Parameters the kernel or the initrd read once per occurrence. */
@@ -298,9 +304,30 @@ nomem:
 	return -ENOMEM;
 }
 
+static bool list_has(const char *list, const char *elem)
+{
+	size_t n = strlen(elem);
+
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, elem, n) == 0 && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
+static bool list_contradicts(const char *name, size_t len, const char *merged)
+{
+	for (size_t i = 0; i < sizeof(list_opposites) / sizeof(list_opposites[0]); i++)
+		if (name_eq(name, len, list_opposites[i][0],
+			    strlen(list_opposites[i][0])) &&
+		    list_has(merged, list_opposites[i][1]) &&
+		    list_has(merged, list_opposites[i][2]))
+			return true;
+	return false;
+}
+
 static int add_list(struct pf_cmdline *cl, const char *token, size_t keylen,
 		    const char *value, const char *source,
-		    const struct pf_mark *at)
+		    const struct pf_mark *at, struct pf_diag *d)
 {
 	struct pf_param *old = find_name(cl, token, keylen);
 	char *merged = NULL;
@@ -316,6 +343,10 @@ static int add_list(struct pf_cmdline *cl, const char *token, size_t keylen,
 		goto out;
 	if (!old) {
 		rc = append(cl, token, keylen, merged, source, at);
+		goto out;
+	}
+	if (list_contradicts(token, keylen, merged)) {
+		rc = report_conflict(old, value, source, at, d);
 		goto out;
 	}
 	/* The first occurrence keeps its place, spelling and source. */
@@ -369,7 +400,7 @@ int cmdline_add(struct pf_cmdline *cl, const char *token, const char *source,
 		value = token + keylen + 1;
 	switch (classify(token, keylen)) {
 	case PARAM_LIST:
-		return add_list(cl, token, keylen, value, source, at);
+		return add_list(cl, token, keylen, value, source, at, d);
 	case PARAM_REPEAT:
 		return add_repeat(cl, token, keylen, value, source, at);
 	default:

@@ -80,6 +80,34 @@ static int plan_files(const struct pf_plan *plan, const struct pf_host *h,
 	return 0;
 }
 
+/* iPXE and initrd=<name> tell images apart by name only. */
+static int plan_check_names(const struct pf_plan *plan, const struct pf_host *h,
+			    const struct pf_plan_host *ph, struct pf_diag *d)
+{
+	const struct pf_boot *dflt = &plan->profile->defaults;
+	const struct pf_boot *b = h->boot.has_initrds ? &h->boot :
+				  dflt->has_initrds ? dflt : NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < ph->ninitrds; i++) {
+		const struct pf_mark *at = b && b->initrds[i].name.s ?
+					   &b->initrds[i].name.mark : &h->mark;
+		const char *other = strcmp(ph->initrds[i].name, ph->kernel.name) ?
+				    NULL : "the kernel";
+
+		for (size_t j = 0; j < i && !other; j++)
+			if (!strcmp(ph->initrds[i].name, ph->initrds[j].name))
+				other = "another initrd";
+		if (other) {
+			diag_error(d, at,
+				   "image name '%s' of host '%s' is also the name of %s; initrd=<name> must tell them apart",
+				   ph->initrds[i].name, ph->name, other);
+			rc = -EINVAL;
+		}
+	}
+	return rc;
+}
+
 struct cmdline_ctx {
 	struct pf_plan_host *ph;
 	struct pf_diag *d;
@@ -328,13 +356,17 @@ static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
 		rc = plan_vfio(h, ph);
 	if (rc)
 		return rc;
-	/* Both checks run so that all of a host's problems are reported. */
-	first = plan_cmdline(plan, h, ph, d);
-	if (first == -ENOMEM)
-		return first;
-	rc = plan_modules(plan, h, ph, d);
-	if (rc == -ENOMEM || (rc = rc ? rc : first))
+	/* Every check runs so that all of a host's problems are reported. */
+	first = plan_check_names(plan, h, ph, d);
+	rc = plan_cmdline(plan, h, ph, d);
+	if (rc == -ENOMEM)
 		return rc;
+	first = first ? first : rc;
+	rc = plan_modules(plan, h, ph, d);
+	if (rc == -ENOMEM)
+		return rc;
+	if (first || rc)
+		return first ? first : rc;
 	rc = cmdline_format(&ph->cmdline, &ph->cmdline_text);
 	if (!rc)
 		rc = plan_nixos_params(ph);

@@ -102,10 +102,12 @@ static void get_str(struct parser *P, const struct pf_node *map,
 {
 	const struct pf_node *n = node_get(map, key);
 
-	if (!n || !want_kind(P, n, PF_NODE_SCALAR, key))
+	if (!n)
 		return;
-	out->s = n->scalar;
+	/* The mark says the key was there even when its value was unusable. */
 	out->mark = n->mark;
+	if (want_kind(P, n, PF_NODE_SCALAR, key))
+		out->s = n->scalar;
 }
 
 static void get_strv(struct parser *P, const struct pf_node *map,
@@ -135,8 +137,10 @@ static void get_strv(struct parser *P, const struct pf_node *map,
 		char what[128];
 
 		snprintf(what, sizeof(what), "%s[%zu]", key, i);
-		if (!want_kind(P, item, PF_NODE_SCALAR, what))
+		if (!want_kind(P, item, PF_NODE_SCALAR, what)) {
+			out->invalid = true;
 			continue;
+		}
 		out->v[out->n].s = item->scalar;
 		out->v[out->n].mark = item->mark;
 		out->n++;

@@ -41,6 +41,20 @@ static bool name_valid(const char *s)
 	return true;
 }
 
+/* Top-level names of the output tree: a host cannot be called so. */
+static const char reserved_names[] = "hosts, vms, kubevirt, boot.ipxe, manifest.json";
+
+static bool name_reserved(const char *s)
+{
+	static const char *const names[] = { "hosts", "vms", "kubevirt",
+					     "boot.ipxe", "manifest.json" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* A file name iPXE loads and names: one path component, no blanks. */
 static bool image_name_valid(const char *s)
 {
@@ -64,41 +78,43 @@ static bool url_valid(const char *s)
 	return true;
 }
 
+static bool url_has_scheme(const char *s)
+{
+	const char *sep = strstr(s, "://");
+
+	if (!sep || sep == s)
+		return false;
+	for (const char *p = s; p < sep; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("+-.", *p))
+			return false;
+	return true;
+}
+
+static void check_bootfile(const struct pf_bootfile *f, struct pf_diag *d)
+{
+	if (f->name.s && !image_name_valid(f->name.s))
+		diag_error(d, &f->name.mark,
+			   "invalid image name '%s' (one file name: no '/', blanks or '${')",
+			   f->name.s);
+	if (f->url.s && !url_valid(f->url.s))
+		diag_error(d, &f->url.mark,
+			   "invalid url '%s' (iPXE cannot load a URL with blanks or '${')",
+			   f->url.s);
+	else if (f->url.s && strstr(f->url.s, "://") && !url_has_scheme(f->url.s))
+		diag_error(d, &f->url.mark, "invalid url '%s' (no scheme before '://')",
+			   f->url.s);
+	else if (f->url.s && !url_has_scheme(f->url.s) && f->url.s[0] == '/')
+		diag_error(d, &f->url.mark,
+			   "url '%s' starts with '/': give a full URL, or a path relative to the served tree",
+			   f->url.s);
+}
+
 static void check_bootfiles(const struct pf_boot *b, struct pf_diag *d)
 {
-	const struct pf_bootfile *files[65];
-	size_t n = 0;
-
 	if (b->has_kernel)
-		files[n++] = &b->kernel;
-	for (size_t i = 0; i < b->ninitrds && n < 65; i++)
-		files[n++] = &b->initrds[i];
-	for (size_t i = 0; i < n; i++) {
-		const struct pf_bootfile *f = files[i];
-
-		if (f->name.s && !image_name_valid(f->name.s))
-			diag_error(d, &f->name.mark,
-				   "invalid image name '%s' (one file name: no '/', blanks or '${')",
-				   f->name.s);
-		if (f->url.s && !url_valid(f->url.s))
-			diag_error(d, &f->url.mark,
-				   "invalid url '%s' (iPXE cannot load a URL with blanks or '${')",
-				   f->url.s);
-		for (size_t j = 0; j < i; j++) {
-			if (f->name.s && files[j]->name.s &&
-			    strcmp(f->name.s, files[j]->name.s) == 0) {
-				char first[4096];
-
-				diag_error(d, &f->name.mark,
-					   "image name '%s' is used twice (first at %s); initrd=<name> must tell them apart",
-					   f->name.s,
-					   mark_format(&files[j]->name.mark, first, sizeof(first)));
-				break;
-			}
-		}
-	}
-	if (b->ninitrds > 64)
-		diag_error(d, &b->initrds[64].mark, "more than 64 initrds");
+		check_bootfile(&b->kernel, d);
+	for (size_t i = 0; i < b->ninitrds; i++)
+		check_bootfile(&b->initrds[i], d);
 }
 
 static void check_pcifn(struct pf_pcifn *fn, struct pf_diag *d)
@@ -148,11 +164,13 @@ static void check_model(const struct pf_gpu *g, struct pf_diag *d)
 	if (!want) {
 		hint = pciid_model_suggest(g->model.s);
 		name = pciid_name(g->pci.vendor, g->pci.device);
+		if (name && strcasestr(name, g->model.s))
+			return;	/* pci.ids agrees: "TU102 [GeForce RTX 2080 Ti]" */
 		if (hint)
 			diag_error(d, &g->model.mark,
 				   "unknown model '%s' (did you mean '%s'?)",
 				   g->model.s, hint);
-		else if (!name || !strcasestr(name, g->model.s))
+		else
 			diag_warn(d, &g->model.mark,
 				  "unknown model '%s'; its id '%s' cannot be checked against it",
 				  g->model.s, g->pci.id.s);
@@ -268,9 +286,10 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 {
 	bool vfio = false;
 
-	if (h->name.s && strcmp(h->name.s, "hosts") == 0)
+	if (h->name.s && name_reserved(h->name.s))
 		diag_error(d, &h->name.mark,
-			   "host name 'hosts' is taken: OUT/hosts/ holds the per-MAC scripts");
+			   "host name '%s' is taken by the output tree (%s)",
+			   h->name.s, reserved_names);
 	else if (h->name.s && !name_valid(h->name.s))
 		diag_error(d, &h->name.mark,
 			   "invalid host name '%s' (letters, digits, '-', '_' and '.', starting with a letter or digit; it names a directory)",
@@ -311,7 +330,7 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 			vfio = true;
 	}
 	check_host_devices(h, d);
-	if (vfio && h->cpu == PF_CPU_UNSET && !h->cpu_str.s)
+	if (vfio && h->cpu == PF_CPU_UNSET && !h->cpu_str.mark.file)
 		diag_error(d, &h->mark,
 			   "host '%s' hands GPUs to VFIO but has no 'cpu' (intel or amd); the IOMMU parameters depend on it",
 			   h->name.s ? h->name.s : "?");
@@ -326,9 +345,10 @@ void profile_validate(struct pf_profile *p, struct pf_diag *d)
 	char first[4096];
 
 	check_bootfiles(&p->defaults, d);
-	if (p->base_url.s && !url_valid(p->base_url.s))
+	if (p->base_url.s && (!url_valid(p->base_url.s) ||
+			      !url_has_scheme(p->base_url.s)))
 		diag_error(d, &p->base_url.mark,
-			   "invalid base_url '%s' (iPXE cannot load a URL with blanks or '${')",
+			   "invalid base_url '%s' (a URL such as 'http://10.0.0.1/netboot', without blanks or '${')",
 			   p->base_url.s);
 	for (size_t i = 0; i < p->nhosts; i++)
 		check_host(&p->hosts[i], d);

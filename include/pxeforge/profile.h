@@ -10,7 +10,8 @@
 #include "pxeforge/diag.h"
 #include "pxeforge/node.h"
 
-/* A string value and where it was written (s == NULL: not given). */
+/* A string value and where it was written. s == NULL: not given, or (when
+ * mark.file is set) given with the wrong type, already reported. */
 struct pf_str {
 	const char *s;	/* borrowed from the profile's docs */
 	struct pf_mark mark;
