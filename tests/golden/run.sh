@@ -50,17 +50,7 @@ echo "1..$((2 * ${#cases[@]}))"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pxeforge-golden.XXXXXX") || exit 3
 trap 'rm -rf "$WORK"' EXIT
 
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { # fail NAME DIAGFILE
-	local lines
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	lines=$(wc -l <"$2")
-	sed -n '1,40s/^/# /p' "$2"
-	[ "$lines" -gt 40 ] && echo "# ... ($((lines - 40)) more lines)"
-	return 0
-}
+. tests/tap.sh
 
 # Files and symlinks under DIR, sorted: "type path".
 entries() {

@@ -10,12 +10,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pxeforge/diag.h"
@@ -23,14 +21,15 @@
 #include "pxeforge/plan.h"
 #include "pxeforge/profile.h"
 
+#include "fixture.h"
+
 static const char pci_ids[] =
 	"10de  NVIDIA Corporation\n"
 	"\t2236  GA102GL [A10]\n"
 	"C 00  Unclassified device\n";
 
 struct ctx {
-	char dir[64];
-	char cwd[PATH_MAX];
+	struct fixture fx;
 	struct pf_diag *d;
 	struct pf_profile *p;
 	struct pf_plan *plan;
@@ -38,39 +37,16 @@ struct ctx {
 	int rc;		/* plan_build */
 };
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
-	assert_int_equal(fclose(fp), 0);
-}
-
 static int setup(void **state)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
-	char ids[128];
 
-	if (!c || !getcwd(c->cwd, sizeof(c->cwd)))
+	if (!c || fixture_enter(&c->fx, "plan", pci_ids) != 0) {
+		free(c);
 		return -1;
-	strcpy(c->dir, "/tmp/pxeforge-test-plan-XXXXXX");
-	if (!mkdtemp(c->dir) || chdir(c->dir) != 0)
-		return -1;
-	write_file("pci.ids", pci_ids);
-	snprintf(ids, sizeof(ids), "%s/pci.ids", c->dir);
-	setenv("PXEFORGE_PCI_IDS", ids, 1);
+	}
 	*state = c;
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void reset(struct ctx *c)
@@ -91,24 +67,17 @@ static int teardown(void **state)
 	int rc;
 
 	reset(c);
-	pciid_cleanup();
-	unsetenv("PXEFORGE_PCI_IDS");
-	rc = chdir(c->cwd);
-	if (nftw(c->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		rc = -1;
+	rc = fixture_leave(&c->fx);
 	free(c);
-	return rc ? -1 : 0;
+	return rc;
 }
 
 /* Writes text to p.yaml, parses (must succeed), validates and plans as the
  * CLI does; returns all printed diagnostics. c->rc is plan_build's. */
 static const char *build(struct ctx *c, const char *text)
 {
-	size_t len = 0;
-	FILE *mem;
-
 	reset(c);
-	write_file("p.yaml", text);
+	fixture_write_file("p.yaml", text);
 	c->d = diag_new();
 	assert_non_null(c->d);
 	assert_int_equal(profile_parse("p.yaml", c->d, &c->p), 0);
@@ -118,10 +87,7 @@ static const char *build(struct ctx *c, const char *text)
 		assert_non_null(c->plan);
 	else
 		assert_null(c->plan);
-	mem = open_memstream(&c->out, &len);
-	assert_non_null(mem);
-	diag_print(c->d, mem);
-	assert_int_equal(fclose(mem), 0);
+	c->out = fixture_diag_text(c->d);
 	return c->out;
 }
 
@@ -628,7 +594,7 @@ static void from_json_conflict_names_the_file(void **state)
 {
 	struct ctx *c = *state;
 
-	write_file("n.json",
+	fixture_write_file("n.json",
 		"{\n"
 		"  \"toplevel\": \"/nix/store/x-nixos-system-a\",\n"
 		"  \"kernel_params\": [\"iommu=pt\", \"loglevel=4\"],\n"
@@ -643,7 +609,7 @@ static void from_json_conflict_names_the_file(void **state)
 		"    nixos: {from_json: n.json}\n"),
 		"p.yaml:2:19: error: conflicting values for kernel parameter 'loglevel': '7' from defaults kernel_params and '4' from nixos from_json (n.json:3:33)\n");
 	/* the same file without the conflict plans, with its values */
-	write_file("n.json",
+	fixture_write_file("n.json",
 		"{\"toplevel\": \"/nix/store/x-nixos-system-a\", \"kernel_params\": [\"iommu=pt\"], \"initrd_modules\": [\"nvme\"]}\n");
 	assert_string_equal(build(c,
 		"hosts:\n"

@@ -10,18 +10,18 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pxeforge/diag.h"
 #include "pxeforge/node.h"
 #include "pxeforge/pciid.h"
 #include "pxeforge/profile.h"
+
+#include "fixture.h"
 
 /* pci.ids format: vendor lines, tab + device lines, a class section. */
 static const char pci_ids[] =
@@ -36,47 +36,23 @@ static const char pci_ids[] =
 	"\t00  Non-VGA unclassified device\n";
 
 struct ctx {
-	char dir[64];
-	char cwd[PATH_MAX];
+	struct fixture fx;
 	struct pf_diag *d;
 	struct pf_profile *p;
 	char *out;	/* diag_print output */
 	int rc;		/* profile_parse */
 };
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
-	assert_int_equal(fclose(fp), 0);
-}
-
 static int setup(void **state)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
-	char ids[128];
 
-	if (!c || !getcwd(c->cwd, sizeof(c->cwd)))
+	if (!c || fixture_enter(&c->fx, "profile", pci_ids) != 0) {
+		free(c);
 		return -1;
-	strcpy(c->dir, "/tmp/pxeforge-test-profile-XXXXXX");
-	if (!mkdtemp(c->dir) || chdir(c->dir) != 0)
-		return -1;
-	write_file("pci.ids", pci_ids);
-	snprintf(ids, sizeof(ids), "%s/pci.ids", c->dir);
-	setenv("PXEFORGE_PCI_IDS", ids, 1);
+	}
 	*state = c;
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int teardown(void **state)
@@ -87,22 +63,15 @@ static int teardown(void **state)
 	profile_free(c->p);
 	diag_free(c->d);
 	free(c->out);
-	pciid_cleanup();
-	unsetenv("PXEFORGE_PCI_IDS");
-	rc = chdir(c->cwd);
-	if (nftw(c->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		rc = -1;
+	rc = fixture_leave(&c->fx);
 	free(c);
-	return rc ? -1 : 0;
+	return rc;
 }
 
 /* Parses path (validating when the parse returned 0) into a fresh diag and
  * returns everything diag_print printed. */
 static const char *load(struct ctx *c, const char *path)
 {
-	size_t len = 0;
-	FILE *mem;
-
 	profile_free(c->p);
 	c->p = NULL;
 	diag_free(c->d);
@@ -117,17 +86,14 @@ static const char *load(struct ctx *c, const char *path)
 	} else {
 		assert_null(c->p);
 	}
-	mem = open_memstream(&c->out, &len);
-	assert_non_null(mem);
-	diag_print(c->d, mem);
-	assert_int_equal(fclose(mem), 0);
+	c->out = fixture_diag_text(c->d);
 	return c->out;
 }
 
 /* Writes text to path, then load(). */
 static const char *check(struct ctx *c, const char *path, const char *text)
 {
-	write_file(path, text);
+	fixture_write_file(path, text);
 	return load(c, path);
 }
 
@@ -850,7 +816,7 @@ static void from_json_values_used(void **state)
 	const struct pf_nixos *nx;
 
 	assert_int_equal(mkdir("sub", 0755), 0);
-	write_file("sub/c4140.json",
+	fixture_write_file("sub/c4140.json",
 		"{\"initrd_modules\":[\"vfio_pci\",\"nvme\"],"
 		"\"kernel_params\":[\"intel_iommu=on\",\"loglevel=4\"],"
 		"\"toplevel\":\"/nix/store/x-nixos-system-c4140\"}\n");
@@ -881,7 +847,7 @@ static void from_json_and_inline_conflict(void **state)
 {
 	struct ctx *c = *state;
 
-	write_file("n.json",
+	fixture_write_file("n.json",
 		"{\n"
 		"  \"toplevel\": \"/nix/store/x-nixos-system-a\",\n"
 		"  \"kernel_params\": [\"iommu=pt\"],\n"
@@ -921,7 +887,7 @@ static void from_json_syntax_error(void **state)
 {
 	struct ctx *c = *state;
 
-	write_file("n.json",
+	fixture_write_file("n.json",
 		"{\n"
 		"\t\"toplevel\": \"/nix/store/x\",\n"
 		"\t\"kernel_params\": [\"intel_iommu=on\", \"iommu=pt\",],\n"
@@ -941,7 +907,7 @@ static void from_json_not_an_object(void **state)
 {
 	struct ctx *c = *state;
 
-	write_file("n.json", "\n[\"quiet\"]\n");
+	fixture_write_file("n.json", "\n[\"quiet\"]\n");
 	assert_valid_with(c, "p.yaml",
 		"hosts:\n"
 		"  - name: a\n"
