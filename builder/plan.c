@@ -52,12 +52,21 @@ static int plan_file(const struct pf_plan *plan, const char *host,
 	return rc;
 }
 
+/* Where the host's initrds come from: its own list, the defaults', or
+ * neither (NULL: the one default initrd). */
+static const struct pf_boot *initrds_source(const struct pf_plan *plan,
+					    const struct pf_host *h)
+{
+	const struct pf_boot *dflt = &plan->profile->defaults;
+
+	return h->boot.has_initrds ? &h->boot : dflt->has_initrds ? dflt : NULL;
+}
+
 static int plan_files(const struct pf_plan *plan, const struct pf_host *h,
 		      struct pf_plan_host *ph)
 {
 	const struct pf_boot *dflt = &plan->profile->defaults;
-	const struct pf_boot *b = h->boot.has_initrds ? &h->boot :
-				  dflt->has_initrds ? dflt : NULL;
+	const struct pf_boot *b = initrds_source(plan, h);
 	const struct pf_bootfile *k = h->boot.has_kernel ? &h->boot.kernel :
 				      dflt->has_kernel ? &dflt->kernel : NULL;
 	int rc;
@@ -84,9 +93,7 @@ static int plan_files(const struct pf_plan *plan, const struct pf_host *h,
 static int plan_check_names(const struct pf_plan *plan, const struct pf_host *h,
 			    const struct pf_plan_host *ph, struct pf_diag *d)
 {
-	const struct pf_boot *dflt = &plan->profile->defaults;
-	const struct pf_boot *b = h->boot.has_initrds ? &h->boot :
-				  dflt->has_initrds ? dflt : NULL;
+	const struct pf_boot *b = initrds_source(plan, h);
 	int rc = 0;
 
 	for (size_t i = 0; i < ph->ninitrds; i++) {
