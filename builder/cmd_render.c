@@ -29,12 +29,8 @@ static const char render_help[] =
 
 static int unknown_target(const char *target)
 {
-	size_t n = 0;
-	const char *hint;
+	const char *hint = package_target_suggest(target);
 
-	while (package_targets[n])
-		n++;
-	hint = suggest_closest(target, package_targets, n);
 	if (hint)
 		return cli_usage_error("render", "unknown target '%s' (did you mean '%s'?)",
 				       target, hint);
@@ -96,9 +92,7 @@ int cmd_render(int argc, char **argv)
 				       "missing PROFILE");
 	if (!target)
 		return cli_usage_error("render", "missing --target");
-	for (c = 0; package_targets[c] && strcmp(package_targets[c], target); c++)
-		;
-	if (!package_targets[c])
+	if (!package_target_known(target))
 		return unknown_target(target);
 	if (!host && package_target_needs_host(target))
 		return cli_usage_error("render", "missing --host for target '%s'",

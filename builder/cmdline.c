@@ -308,9 +308,12 @@ static bool list_has(const char *list, const char *elem)
 {
 	size_t n = strlen(elem);
 
-	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+	for (const char *p = list; p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
 		if (strncmp(p, elem, n) == 0 && (p[n] == ',' || !p[n]))
 			return true;
+	}
 	return false;
 }
 
@@ -422,6 +425,15 @@ size_t cmdline_length(const struct pf_cmdline *cl)
 	return len;
 }
 
+int cmdline_param_append(struct pf_buf *b, const struct pf_param *p)
+{
+	int rc = buf_puts(b, p->key);
+
+	if (!rc && p->value)
+		rc = buf_printf(b, "=%s", p->value);
+	return rc;
+}
+
 int cmdline_format(const struct pf_cmdline *cl, char **out)
 {
 	struct pf_buf b;
@@ -430,14 +442,10 @@ int cmdline_format(const struct pf_cmdline *cl, char **out)
 	buf_init(&b);
 	*out = NULL;
 	for (size_t i = 0; i < cl->n && !rc; i++) {
-		const struct pf_param *p = &cl->v[i];
-
 		if (i)
 			rc = buf_puts(&b, " ");
 		if (!rc)
-			rc = buf_puts(&b, p->key);
-		if (!rc && p->value)
-			rc = buf_printf(&b, "=%s", p->value);
+			rc = cmdline_param_append(&b, &cl->v[i]);
 	}
 	if (rc)
 		goto out;

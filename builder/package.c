@@ -5,6 +5,7 @@
 
 #include "pxeforge/package.h"
 #include "pxeforge/render.h"
+#include "pxeforge/suggest.h"
 
 struct target {
 	const char *name;
@@ -34,16 +35,26 @@ static const struct target targets[] = {
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
-const char *const package_targets[] = { "ipxe", "cmdline", "modprobe",
-					"modules-load", "nixos", "dispatcher",
-					NULL };
-
 static const struct target *target_find(const char *name)
 {
 	for (size_t i = 0; i < NTARGETS; i++)
 		if (strcmp(targets[i].name, name) == 0)
 			return &targets[i];
 	return NULL;
+}
+
+bool package_target_known(const char *target)
+{
+	return target_find(target) != NULL;
+}
+
+const char *package_target_suggest(const char *target)
+{
+	const char *names[NTARGETS];
+
+	for (size_t i = 0; i < NTARGETS; i++)
+		names[i] = targets[i].name;
+	return suggest_closest(target, names, NTARGETS);
 }
 
 int package_target_needs_host(const char *target)

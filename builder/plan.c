@@ -310,26 +310,23 @@ static int plan_modules(const struct pf_plan *plan, const struct pf_host *h,
 
 static int plan_nixos_params(struct pf_plan_host *ph)
 {
-	for (size_t i = 0; i < ph->cmdline.n; i++) {
+	struct pf_buf token;
+	int rc = 0;
+
+	buf_init(&token);
+	for (size_t i = 0; i < ph->cmdline.n && !rc; i++) {
 		const struct pf_param *p = &ph->cmdline.v[i];
-		char *token;
-		int rc;
 
 		if (cmdline_key_equal(p->key, "init") ||
 		    cmdline_key_equal(p->key, "initrd"))
 			continue;
-		if (p->value) {
-			if (asprintf(&token, "%s=%s", p->key, p->value) < 0)
-				return -ENOMEM;
-		} else if (!(token = strdup(p->key))) {
-			return -ENOMEM;
-		}
-		rc = strlist_push(&ph->nixos_params, token);
-		free(token);
-		if (rc)
-			return rc;
+		token.len = 0;
+		rc = cmdline_param_append(&token, p);
+		if (!rc)
+			rc = strlist_push(&ph->nixos_params, token.data);
 	}
-	return 0;
+	buf_release(&token);
+	return rc;
 }
 
 static int plan_host(const struct pf_plan *plan, const struct pf_host *h,

@@ -32,8 +32,7 @@ static bool ipxe_text_ok(const char *s)
 
 static bool ipxe_word_ok(const char *s)
 {
-	return s && *s && *s != '#' && strcmp(s, "&&") != 0 &&
-	       strcmp(s, "||") != 0 && strcmp(s, ";") != 0 && ipxe_text_ok(s);
+	return s && !cmdline_token_problem(s) && ipxe_text_ok(s);
 }
 
 static bool ipxe_param_ok(const struct pf_param *p)
@@ -56,30 +55,23 @@ static bool ipxe_host_ok(const struct pf_plan_host *h)
 	for (size_t i = 0; i < h->cmdline.n; i++)
 		if (!ipxe_param_ok(&h->cmdline.v[i]))
 			return false;
-	return true;
+	return h->cmdline_text && !strpbrk(h->cmdline_text, "\n\r");
 }
 
 /* One load step: ":<label>_start" resets the counter, ":<label>" loads and
  * on success jumps to next; a failure retries or gives up at fail_<label>. */
 static int ipxe_step(struct pf_buf *b, const char *cmd, const char *what,
 		     const char *label, const struct pf_plan_file *f,
-		     const struct pf_cmdline *args, const char *next)
+		     const char *args, const char *next)
 {
 	int rc;
 
 	rc = buf_printf(b, ":%s_start\n"
 			"set pxeforge_try:int32 0\n"
 			":%s\n"
-			"%s --name %s %s",
-			label, label, cmd, f->name, f->url);
-	for (size_t i = 0; !rc && args && i < args->n; i++) {
-		const struct pf_param *p = &args->v[i];
-
-		if (p->value)
-			rc = buf_printf(b, " %s=%s", p->key, p->value);
-		else
-			rc = buf_printf(b, " %s", p->key);
-	}
+			"%s --name %s %s%s%s",
+			label, label, cmd, f->name, f->url,
+			args && *args ? " " : "", args ? args : "");
 	if (rc)
 		return rc;
 	return buf_printf(b, " && goto %s ||\n"
@@ -132,7 +124,7 @@ int render_ipxe(const struct pf_plan *plan, const struct pf_plan_host *h,
 	else
 		snprintf(next, sizeof(next), "boot");
 	rc = ipxe_step(&b, "kernel", "kernel", "kernel", &h->kernel,
-		       &h->cmdline, next);
+		       h->cmdline_text, next);
 	for (size_t i = 0; !rc && i < h->ninitrds; i++) {
 		snprintf(label, sizeof(label), "initrd_%zu", i);
 		if (i + 1 < h->ninitrds)

@@ -55,18 +55,6 @@ static bool name_reserved(const char *s)
 	return false;
 }
 
-/* A file name iPXE loads and names: one path component, no blanks. */
-static bool image_name_valid(const char *s)
-{
-	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || isspace((unsigned char)*s) ||
-		    iscntrl((unsigned char)*s) || (s[0] == '$' && s[1] == '{'))
-			return false;
-	return true;
-}
-
 static bool url_valid(const char *s)
 {
 	if (!*s)
@@ -76,6 +64,13 @@ static bool url_valid(const char *s)
 		    (s[0] == '$' && s[1] == '{'))
 			return false;
 	return true;
+}
+
+/* A file name iPXE loads and names: one path component of a URL. */
+static bool image_name_valid(const char *s)
+{
+	return url_valid(s) && !strchr(s, '/') && strcmp(s, ".") != 0 &&
+	       strcmp(s, "..") != 0;
 }
 
 static bool url_has_scheme(const char *s)

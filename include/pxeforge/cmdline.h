@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pxeforge/buf.h"
 #include "pxeforge/diag.h"
 
 /* x86 COMMAND_LINE_SIZE is 2048 including the terminating NUL. */
@@ -56,6 +57,9 @@ bool cmdline_key_equal(const char *token, const char *key);
 
 /* The parameter whose name matches key, or NULL. */
 const struct pf_param *cmdline_find(const struct pf_cmdline *cl, const char *key);
+
+/* Appends one parameter as written on the line: "key" or "key=value". */
+int cmdline_param_append(struct pf_buf *b, const struct pf_param *p);
 
 /* Length of the joined line (single spaces, no NUL). */
 size_t cmdline_length(const struct pf_cmdline *cl);

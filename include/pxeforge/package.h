@@ -2,6 +2,8 @@
 #ifndef PXEFORGE_PACKAGE_H
 #define PXEFORGE_PACKAGE_H
 
+#include <stdbool.h>
+
 #include "pxeforge/buf.h"
 #include "pxeforge/outtree.h"
 #include "pxeforge/plan.h"
@@ -9,8 +11,10 @@
 /* Renders all artifacts of all hosts into t (paths per DESIGN.md). */
 int package_tree(const struct pf_plan *plan, struct pf_outtree *t);
 
-/* The targets `pxeforge render --target` knows, NULL-terminated. */
-extern const char *const package_targets[];
+/* Whether `pxeforge render --target` knows target. */
+bool package_target_known(const char *target);
+/* The known target closest to a misspelt one, or NULL. */
+const char *package_target_suggest(const char *target);
 /* Renders one target; h may be NULL only for "dispatcher".
  * -ENOENT for an unknown target. */
 int package_render_target(const struct pf_plan *plan,
