@@ -94,6 +94,10 @@ const char *cmdline_token_problem(const char *token)
 	if (strpbrk(token, " \t\n\r\v\f"))
 		return "contains whitespace, and iPXE splits arguments at "
 		       "whitespace and cannot quote or escape";
+	/* The renderers refuse such bytes; say so here, where check sees it. */
+	for (const char *s = token; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return "contains a control character";
 	if (strstr(token, "${"))
 		return "contains '${', which iPXE expands as a setting";
 	/* iPXE ends the command at any token that starts with '#'. */

@@ -10,8 +10,9 @@
  *   bond, vlan, bridge) are kept in order, exact duplicates dropped;
  * - any other parameter may be given again with the same value (dropped),
  *   a different value is an error naming both sources;
- * - tokens iPXE would misread are rejected: whitespace, "${", a leading
- *   '#', a standalone ";", "&&" or "||", and the empty token.
+ * - tokens iPXE would misread are rejected: whitespace, control
+ *   characters, "${", a leading '#', a standalone ";", "&&" or "||", and
+ *   the empty token.
  */
 #ifndef PXEFORGE_CMDLINE_H
 #define PXEFORGE_CMDLINE_H
