@@ -16,10 +16,13 @@
 static const char *const top_keys[] = { "version", "defaults", "hosts" };
 static const char *const defaults_keys[] = { "base_url", "kernel", "initrds",
 					     "kernel_params", "console",
-					     "initrd_modules" };
+					     "initrd_modules", "modules_dir",
+					     "overlay_compression" };
 static const char *const host_keys[] = { "name", "macs", "cpu", "gpus",
 					 "kernel", "initrds", "kernel_params",
-					 "console", "initrd_modules", "nixos" };
+					 "console", "initrd_modules",
+					 "modules_dir", "overlay_compression",
+					 "nixos" };
 static const char *const gpu_keys[] = { "address", "id", "model", "role",
 					"functions" };
 static const char *const function_keys[] = { "address", "id" };
@@ -147,6 +150,46 @@ static void get_strv(struct parser *P, const struct pf_node *map,
 	}
 }
 
+/* A value from a closed set, compared without case: its index, or -1
+ * (reported with a did-you-mean) when it is none of them. */
+static int parse_choice(struct parser *P, const struct pf_str *v,
+			const char *what, const char *const *choices, size_t n,
+			const char *expected)
+{
+	const char *hint;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(v->s, choices[i]) == 0)
+			return (int)i;
+	hint = suggest_closest(v->s, choices, n);
+	if (hint)
+		diag_error(P->d, &v->mark, "unknown %s '%s' (did you mean '%s'?)",
+			   what, v->s, hint);
+	else
+		diag_error(P->d, &v->mark, "unknown %s '%s' (expected %s)",
+			   what, v->s, expected);
+	return -1;
+}
+
+/* A relative from_json or modules_dir path is relative to the profile's directory. */
+static char *resolve_path(const char *profile, const char *path)
+{
+	char *copy, *dir, *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	copy = strdup(profile);
+	if (!copy)
+		return NULL;
+	dir = dirname(copy);
+	if (strcmp(dir, ".") == 0)
+		out = strdup(path);
+	else if (asprintf(&out, "%s/%s", dir, path) < 0)
+		out = NULL;
+	free(copy);
+	return out;
+}
+
 static void parse_bootfile(struct parser *P, const struct pf_node *n,
 			   const char *what, struct pf_bootfile *out)
 {
@@ -167,6 +210,27 @@ static void parse_bootfile(struct parser *P, const struct pf_node *n,
 	get_str(P, n, "url", &out->url);
 	if (!out->name.s && !node_get(n, "name"))
 		diag_error(P->d, &n->mark, "missing 'name' in '%s'", what);
+}
+
+static void parse_overlay(struct parser *P, const struct pf_node *map,
+			  struct pf_boot *b)
+{
+	static const char *const methods[] = { "gzip", "zstd" };
+	int i;
+
+	get_str(P, map, "modules_dir", &b->modules_dir);
+	if (b->modules_dir.s) {
+		b->modules_path = resolve_path(P->p->path, b->modules_dir.s);
+		if (!b->modules_path)
+			fail(P, -ENOMEM);
+	}
+	get_str(P, map, "overlay_compression", &b->overlay_compression);
+	if (!b->overlay_compression.s)
+		return;
+	i = parse_choice(P, &b->overlay_compression, "overlay_compression",
+			 methods, 2, "'gzip' or 'zstd'");
+	if (i >= 0)
+		b->compression = i == 0 ? PF_COMPRESS_GZIP : PF_COMPRESS_ZSTD;
 }
 
 static void parse_boot(struct parser *P, const struct pf_node *map,
@@ -201,6 +265,7 @@ static void parse_boot(struct parser *P, const struct pf_node *map,
 	get_strv(P, map, "console", &b->console);
 	get_strv(P, map, "kernel_params", &b->kernel_params);
 	get_strv(P, map, "initrd_modules", &b->initrd_modules);
+	parse_overlay(P, map, b);
 }
 
 static void parse_pcifn(struct parser *P, const struct pf_node *n,
@@ -221,7 +286,7 @@ static void parse_role(struct parser *P, const struct pf_node *gpu_node,
 		       struct pf_gpu *gpu)
 {
 	static const char *const roles[] = { "vfio", "host" };
-	const char *hint;
+	int i;
 
 	get_str(P, gpu_node, "role", &gpu->role_str);
 	if (!node_get(gpu_node, "role")) {
@@ -231,23 +296,10 @@ static void parse_role(struct parser *P, const struct pf_node *gpu_node,
 	}
 	if (!gpu->role_str.s)
 		return;
-	if (strcasecmp(gpu->role_str.s, "vfio") == 0) {
-		gpu->role = PF_ROLE_VFIO;
-		return;
-	}
-	if (strcasecmp(gpu->role_str.s, "host") == 0) {
-		gpu->role = PF_ROLE_HOST;
-		return;
-	}
-	hint = suggest_closest(gpu->role_str.s, roles, 2);
-	if (hint)
-		diag_error(P->d, &gpu->role_str.mark,
-			   "unknown role '%s' (did you mean '%s'?)",
-			   gpu->role_str.s, hint);
-	else
-		diag_error(P->d, &gpu->role_str.mark,
-			   "unknown role '%s' (expected 'vfio' or 'host')",
-			   gpu->role_str.s);
+	i = parse_choice(P, &gpu->role_str, "role", roles, 2,
+			 "'vfio' or 'host'");
+	if (i >= 0)
+		gpu->role = i == 0 ? PF_ROLE_VFIO : PF_ROLE_HOST;
 }
 
 static void parse_gpu(struct parser *P, const struct pf_node *n,
@@ -285,47 +337,14 @@ static void parse_cpu(struct parser *P, const struct pf_node *map,
 		      struct pf_host *h)
 {
 	static const char *const cpus[] = { "intel", "amd" };
-	const char *hint;
+	int i;
 
 	get_str(P, map, "cpu", &h->cpu_str);
 	if (!h->cpu_str.s)
 		return;
-	if (strcasecmp(h->cpu_str.s, "intel") == 0) {
-		h->cpu = PF_CPU_INTEL;
-		return;
-	}
-	if (strcasecmp(h->cpu_str.s, "amd") == 0) {
-		h->cpu = PF_CPU_AMD;
-		return;
-	}
-	hint = suggest_closest(h->cpu_str.s, cpus, 2);
-	if (hint)
-		diag_error(P->d, &h->cpu_str.mark,
-			   "unknown cpu '%s' (did you mean '%s'?)",
-			   h->cpu_str.s, hint);
-	else
-		diag_error(P->d, &h->cpu_str.mark,
-			   "unknown cpu '%s' (expected 'intel' or 'amd')",
-			   h->cpu_str.s);
-}
-
-/* A relative from_json path is relative to the profile's directory. */
-static char *resolve_path(const char *profile, const char *path)
-{
-	char *copy, *dir, *out = NULL;
-
-	if (path[0] == '/')
-		return strdup(path);
-	copy = strdup(profile);
-	if (!copy)
-		return NULL;
-	dir = dirname(copy);
-	if (strcmp(dir, ".") == 0)
-		out = strdup(path);
-	else if (asprintf(&out, "%s/%s", dir, path) < 0)
-		out = NULL;
-	free(copy);
-	return out;
+	i = parse_choice(P, &h->cpu_str, "cpu", cpus, 2, "'intel' or 'amd'");
+	if (i >= 0)
+		h->cpu = i == 0 ? PF_CPU_INTEL : PF_CPU_AMD;
 }
 
 static int push_doc(struct pf_profile *p, struct pf_doc *doc)
@@ -551,6 +570,7 @@ static void boot_release(struct pf_boot *b)
 	free(b->console.v);
 	free(b->kernel_params.v);
 	free(b->initrd_modules.v);
+	free(b->modules_path);
 }
 
 void profile_free(struct pf_profile *p)

@@ -27,6 +27,7 @@ struct pf_strv {
 
 enum pf_cpu { PF_CPU_UNSET, PF_CPU_INTEL, PF_CPU_AMD };
 enum pf_role { PF_ROLE_VFIO, PF_ROLE_HOST };
+enum pf_compress { PF_COMPRESS_UNSET, PF_COMPRESS_GZIP, PF_COMPRESS_ZSTD };
 
 /* A PCI function: the GPU itself or another function of the same card. */
 struct pf_pcifn {
@@ -64,6 +65,10 @@ struct pf_boot {
 	struct pf_strv console;		/* each becomes console=<value> */
 	struct pf_strv kernel_params;	/* added to (not replacing) defaults' */
 	struct pf_strv initrd_modules;	/* added to defaults' */
+	struct pf_str modules_dir;	/* kernel modules tree, as written */
+	char *modules_path;		/* the same, relative to the profile's dir */
+	struct pf_str overlay_compression;
+	enum pf_compress compression;	/* of overlay.cpio.* */
 };
 
 struct pf_nixos {
