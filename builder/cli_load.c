@@ -1,7 +1,9 @@
 /* The shared front half of every command: parse, validate, plan. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "pxeforge/cli.h"
 #include "pxeforge/pciid.h"
@@ -30,12 +32,31 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return PF_EXIT_USAGE;
 }
 
+/* Archive entries carry one mtime: SOURCE_DATE_EPOCH (the reproducible
+ * builds convention) or 0. */
+static int source_date_epoch(long long *out)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	*out = 0;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)*s) ||
+	    *out > 0xffffffffLL)
+		return -EINVAL;
+	return 0;
+}
+
 int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan)
 {
 	struct pf_diag *d = diag_new();
 	struct pf_profile *p = NULL;
 	struct pf_plan *pl = NULL;
+	long long mtime;
 	int rc, code = PF_EXIT_OK;
 
 	*profile = NULL;
@@ -43,6 +64,12 @@ int cli_load(const char *path, struct pf_profile **profile,
 	if (!d) {
 		cli_error("out of memory");
 		return PF_EXIT_IO;
+	}
+	if (source_date_epoch(&mtime)) {
+		cli_error("SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 (0 to 4294967295)",
+			  getenv("SOURCE_DATE_EPOCH"));
+		diag_free(d);
+		return PF_EXIT_USAGE;
 	}
 	rc = profile_parse(path, d, &p);
 	if (rc == -ENOMEM) {
@@ -70,6 +97,7 @@ int cli_load(const char *path, struct pf_profile **profile,
 		code = PF_EXIT_INVALID;
 		goto clean;
 	}
+	pl->mtime = mtime;
 	*profile = p;
 	*plan = pl;
 	p = NULL;

@@ -18,11 +18,16 @@ static const char build_help[] =
 	"  OUT/<host>/cmdline             the exact kernel command line\n"
 	"  OUT/<host>/modprobe.d/vfio.conf, modules-load.d/vfio.conf\n"
 	"  OUT/<host>/nixos/boot.nix      boot.kernelParams, boot.initrd.kernelModules\n"
+	"  OUT/<host>/overlay.cpio.gz     initrd overlay loaded after the host's initrds:\n"
+	"                                 etc/modprobe.d, etc/modules-load.d and, with\n"
+	"                                 modules_dir, the modules' closure (.zst with\n"
+	"                                 overlay_compression: zstd)\n"
 	"  OUT/manifest.json              path, size and sha256 of every file\n"
 	"\n"
 	"Nothing is written unless the whole profile is valid. Each file is\n"
 	"written to a temporary name and renamed; unchanged files are left as\n"
-	"they are.\n"
+	"they are. Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH\n"
+	"(default 0).\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output OUT  output directory (created if missing)\n"
@@ -74,9 +79,12 @@ int cmd_build(int argc, char **argv)
 	code = cli_load(argv[optind], &p, &plan);
 	if (code)
 		return code;
-	rc = package_tree(plan, &tree);
+	rc = package_tree(plan, &tree, &failed);
 	if (rc) {
-		cli_error("cannot render artifacts: %s", strerror(-rc));
+		if (failed)
+			cli_error("cannot read '%s': %s", failed, strerror(-rc));
+		else
+			cli_error("cannot render artifacts: %s", strerror(-rc));
 		code = PF_EXIT_IO;
 		goto clean;
 	}

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pxeforge/pack.h"
 #include "pxeforge/package.h"
 #include "pxeforge/render.h"
 #include "pxeforge/suggest.h"
@@ -11,6 +12,7 @@ struct target {
 	const char *name;
 	const char *path;	/* below OUT/<host>/, or below OUT/ for dispatcher */
 	bool skip_empty;	/* no file at all when there is nothing to say */
+	bool in_overlay;	/* also in the initrd overlay, below etc/ */
 	int (*host_fn)(const struct pf_plan_host *h, struct pf_buf *out);
 	int (*plan_fn)(const struct pf_plan *plan,
 		       const struct pf_plan_host *h, struct pf_buf *out);
@@ -24,13 +26,14 @@ static int dispatcher(const struct pf_plan *plan, const struct pf_plan_host *h,
 }
 
 static const struct target targets[] = {
-	{ "ipxe", "netboot.ipxe", false, NULL, render_ipxe },
-	{ "cmdline", "cmdline", false, render_cmdline, NULL },
-	{ "modprobe", "modprobe.d/vfio.conf", true, render_modprobe, NULL },
-	{ "modules-load", "modules-load.d/vfio.conf", true, render_modules_load,
+	{ "ipxe", "netboot.ipxe", false, false, NULL, render_ipxe },
+	{ "cmdline", "cmdline", false, false, render_cmdline, NULL },
+	{ "modprobe", "modprobe.d/vfio.conf", true, true, render_modprobe,
 	  NULL },
-	{ "nixos", "nixos/boot.nix", false, render_nixos, NULL },
-	{ "dispatcher", "boot.ipxe", false, NULL, dispatcher },
+	{ "modules-load", "modules-load.d/vfio.conf", true, true,
+	  render_modules_load, NULL },
+	{ "nixos", "nixos/boot.nix", false, false, render_nixos, NULL },
+	{ "dispatcher", "boot.ipxe", false, false, NULL, dispatcher },
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
@@ -78,8 +81,65 @@ static int add_buf(struct pf_outtree *t, const char *path, struct pf_buf *b)
 	return outtree_add(t, path, b->data ? b->data : "", b->len, 0644);
 }
 
+static int overlay_add_closure(const struct pf_modclosure *m,
+			       struct pf_pack *pack)
+{
+	const struct pf_strlist *lists[] = { &m->files, &m->indexes };
+	char path[4096], src[4096];
+	int rc = 0;
+
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l]->n && !rc; i++) {
+			snprintf(path, sizeof(path), "lib/modules/%s/%s",
+				 m->kver, lists[l]->v[i]);
+			snprintf(src, sizeof(src), "%s/%s", m->dir,
+				 lists[l]->v[i]);
+			rc = pack_add_file(pack, path, src, 0644);
+		}
+	}
+	return rc;
+}
+
+/* OUT/<host>/overlay.cpio.*: the host's module configuration under etc/
+ * and the module closure under lib/modules/<kver>/. */
+static int package_overlay(const struct pf_plan *plan,
+			   const struct pf_plan_host *h, struct pf_outtree *t,
+			   char **failed)
+{
+	struct pf_pack pack;
+	struct pf_buf b;
+	char path[4096];
+	int rc = 0;
+
+	pack_init(&pack);
+	buf_init(&b);
+	for (size_t i = 0; i < NTARGETS && !rc; i++) {
+		if (!targets[i].in_overlay)
+			continue;
+		b.len = 0;
+		rc = package_render_target(plan, h, targets[i].name, &b);
+		if (rc || !b.len)
+			continue;
+		snprintf(path, sizeof(path), "etc/%s", targets[i].path);
+		rc = pack_add_data(&pack, path, b.data, b.len, 0644);
+	}
+	if (!rc && h->has_closure)
+		rc = overlay_add_closure(&h->closure, &pack);
+	b.len = 0;
+	if (!rc)
+		rc = pack_cpio_write(&pack, h->compression, plan->mtime, &b,
+				     failed);
+	snprintf(path, sizeof(path), "%s/%s", h->name, h->overlay->name);
+	if (!rc)
+		rc = add_buf(t, path, &b);
+	buf_release(&b);
+	pack_release(&pack);
+	return rc;
+}
+
 static int package_host(const struct pf_plan *plan,
-			const struct pf_plan_host *h, struct pf_outtree *t)
+			const struct pf_plan_host *h, struct pf_outtree *t,
+			char **failed)
 {
 	struct pf_buf b;
 	char path[4096];
@@ -109,22 +169,26 @@ static int package_host(const struct pf_plan *plan,
 			rc = add_buf(t, path, &b);
 		}
 	}
+	if (!rc && h->overlay)
+		rc = package_overlay(plan, h, t, failed);
 clean:
 	buf_release(&b);
 	return rc;
 }
 
-int package_tree(const struct pf_plan *plan, struct pf_outtree *t)
+int package_tree(const struct pf_plan *plan, struct pf_outtree *t,
+		 char **failed)
 {
 	struct pf_buf b;
 	int rc;
 
+	*failed = NULL;
 	buf_init(&b);
 	rc = render_dispatcher(plan, &b);
 	if (!rc)
 		rc = add_buf(t, "boot.ipxe", &b);
 	for (size_t i = 0; i < plan->nhosts && !rc; i++)
-		rc = package_host(plan, &plan->hosts[i], t);
+		rc = package_host(plan, &plan->hosts[i], t, failed);
 	if (!rc)
 		outtree_sort(t);
 	buf_release(&b);

@@ -62,13 +62,21 @@ static const struct pf_boot *initrds_source(const struct pf_plan *plan,
 	return h->boot.has_initrds ? &h->boot : dflt->has_initrds ? dflt : NULL;
 }
 
+/* The host's kernel, the defaults', or NULL: the default kernel. */
+static const struct pf_bootfile *kernel_source(const struct pf_plan *plan,
+					       const struct pf_host *h)
+{
+	const struct pf_boot *dflt = &plan->profile->defaults;
+
+	return h->boot.has_kernel ? &h->boot.kernel :
+	       dflt->has_kernel ? &dflt->kernel : NULL;
+}
+
 static int plan_files(const struct pf_plan *plan, const struct pf_host *h,
 		      struct pf_plan_host *ph)
 {
-	const struct pf_boot *dflt = &plan->profile->defaults;
 	const struct pf_boot *b = initrds_source(plan, h);
-	const struct pf_bootfile *k = h->boot.has_kernel ? &h->boot.kernel :
-				      dflt->has_kernel ? &dflt->kernel : NULL;
+	const struct pf_bootfile *k = kernel_source(plan, h);
 	int rc;
 
 	rc = plan_file(plan, ph->name, k, "bzImage", &ph->kernel);
@@ -89,26 +97,82 @@ static int plan_files(const struct pf_plan *plan, const struct pf_host *h,
 	return 0;
 }
 
-/* iPXE and initrd=<name> tell images apart by name only. */
+static const char *overlay_name(enum pf_compress c)
+{
+	return c == PF_COMPRESS_ZSTD ? "overlay.cpio.zst" : "overlay.cpio.gz";
+}
+
+/* The overlay goes after the base initrds: Linux unpacks them in order, so
+ * its files add to (or replace) theirs. It exists when it has something
+ * to say: VFIO configuration or early modules. */
+static int plan_overlay(const struct pf_plan *plan, const struct pf_host *h,
+			struct pf_plan_host *ph, struct pf_diag *d)
+{
+	const struct pf_boot *dflt = &plan->profile->defaults;
+	const struct pf_boot *dir = h->boot.modules_path ? &h->boot :
+				    dflt->modules_path ? dflt : NULL;
+	struct pf_plan_file *v;
+	struct pf_modreq *req;
+	int rc;
+
+	ph->compression = h->boot.compression ? h->boot.compression :
+			  dflt->compression ? dflt->compression :
+			  PF_COMPRESS_GZIP;
+	if (!ph->vfio && !ph->modules.n)
+		return 0;
+	v = realloc(ph->initrds, (ph->ninitrds + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ph->initrds = v;
+	memset(&v[ph->ninitrds], 0, sizeof(*v));
+	rc = plan_file(plan, ph->name, NULL, overlay_name(ph->compression),
+		       &v[ph->ninitrds]);
+	ph->overlay = &v[ph->ninitrds++];
+	if (rc || !dir)
+		return rc;
+	req = calloc(ph->modules.n ? ph->modules.n : 1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	for (size_t i = 0; i < ph->modules.n; i++) {
+		req[i].name = ph->modules.v[i];
+		req[i].mark = ph->module_marks[i];
+	}
+	ph->has_closure = true;
+	rc = modclosure_resolve(dir->modules_path, &dir->modules_dir.mark, req,
+				ph->modules.n, d, &ph->closure);
+	free(req);
+	return rc;
+}
+
+/* iPXE and initrd=<name> tell images apart by name only; the overlay's
+ * name is pxeforge's, so the profile's images must avoid it. */
 static int plan_check_names(const struct pf_plan *plan, const struct pf_host *h,
 			    const struct pf_plan_host *ph, struct pf_diag *d)
 {
 	const struct pf_boot *b = initrds_source(plan, h);
+	const struct pf_bootfile *k = kernel_source(plan, h);
+	size_t nuser = ph->ninitrds - (ph->overlay ? 1 : 0);
 	int rc = 0;
 
-	for (size_t i = 0; i < ph->ninitrds; i++) {
-		const struct pf_mark *at = b && b->initrds[i].name.s ?
-					   &b->initrds[i].name.mark : &h->mark;
-		const char *other = strcmp(ph->initrds[i].name, ph->kernel.name) ?
-				    NULL : "the kernel";
+	for (size_t i = 0; i <= nuser; i++) {
+		const char *name = i < nuser ? ph->initrds[i].name :
+				   ph->kernel.name;
+		const struct pf_bootfile *f = i < nuser ? b ? &b->initrds[i] :
+					      NULL : k;
+		const struct pf_mark *at = f && f->name.s ? &f->name.mark :
+					   &h->mark;
+		const char *other = i < nuser && !strcmp(name, ph->kernel.name) ?
+				    "the kernel" : NULL;
 
-		for (size_t j = 0; j < i && !other; j++)
-			if (!strcmp(ph->initrds[i].name, ph->initrds[j].name))
+		for (size_t j = 0; j < i && i < nuser && !other; j++)
+			if (!strcmp(name, ph->initrds[j].name))
 				other = "another initrd";
+		if (!other && ph->overlay && !strcmp(name, ph->overlay->name))
+			other = "pxeforge's initrd overlay";
 		if (other) {
 			diag_error(d, at,
 				   "image name '%s' of host '%s' is also the name of %s; initrd=<name> must tell them apart",
-				   ph->initrds[i].name, ph->name, other);
+				   name, ph->name, other);
 			rc = -EINVAL;
 		}
 	}
@@ -280,6 +344,19 @@ static bool module_listed(const struct pf_strlist *l, const char *name)
 	return false;
 }
 
+static int push_module(struct pf_plan_host *ph, const char *name,
+		       const struct pf_mark *at)
+{
+	struct pf_mark *v = realloc(ph->module_marks,
+				    (ph->modules.n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	ph->module_marks = v;
+	v[ph->modules.n] = at ? *at : (struct pf_mark){ 0 };
+	return strlist_push(&ph->modules, name);
+}
+
 static int plan_modules(const struct pf_plan *plan, const struct pf_host *h,
 			struct pf_plan_host *ph, struct pf_diag *d)
 {
@@ -289,7 +366,7 @@ static int plan_modules(const struct pf_plan *plan, const struct pf_host *h,
 	int rc = 0;
 
 	for (size_t i = 0; ph->vfio && i < 3 && !rc; i++)
-		rc = strlist_push(&ph->modules, vfio_modules[i]);
+		rc = push_module(ph, vfio_modules[i], NULL);
 	for (size_t l = 0; l < 3 && rc != -ENOMEM; l++) {
 		for (size_t i = 0; i < lists[l]->n; i++) {
 			const struct pf_str *m = &lists[l]->v[i];
@@ -300,7 +377,7 @@ static int plan_modules(const struct pf_plan *plan, const struct pf_host *h,
 					   m->s);
 				rc = -EINVAL;
 			} else if (!module_listed(&ph->modules, m->s) &&
-				   strlist_push(&ph->modules, m->s)) {
+				   push_module(ph, m->s, &m->mark)) {
 				return -ENOMEM;
 			}
 		}
@@ -340,6 +417,7 @@ static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
 	strlist_init(&ph->nixos_params);
 	strlist_init(&ph->modules);
 	strlist_init(&ph->vfio_ids);
+	modclosure_init(&ph->closure);
 	/* Plan runs on profiles with validation errors too, so that all
 	 * problems are reported together: skip what validation rejected. */
 	ph->name = strdup(h->name.s ? h->name.s : "");
@@ -361,12 +439,16 @@ static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
 	if (rc)
 		return rc;
 	/* Every check runs so that all of a host's problems are reported. */
-	first = plan_check_names(plan, h, ph, d);
-	rc = plan_cmdline(plan, h, ph, d);
+	first = plan_modules(plan, h, ph, d);
+	if (first == -ENOMEM)
+		return first;
+	rc = plan_overlay(plan, h, ph, d);
 	if (rc == -ENOMEM)
 		return rc;
 	first = first ? first : rc;
-	rc = plan_modules(plan, h, ph, d);
+	rc = plan_check_names(plan, h, ph, d);
+	first = first ? first : rc;
+	rc = plan_cmdline(plan, h, ph, d);
 	if (rc == -ENOMEM)
 		return rc;
 	if (first || rc)
@@ -447,7 +529,9 @@ void plan_free(struct pf_plan *plan)
 		free(ph->cmdline_text);
 		strlist_release(&ph->nixos_params);
 		strlist_release(&ph->modules);
+		free(ph->module_marks);
 		strlist_release(&ph->vfio_ids);
+		modclosure_release(&ph->closure);
 	}
 	free(plan->hosts);
 	free(plan->base_url);

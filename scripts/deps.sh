@@ -11,6 +11,7 @@ PACKAGES=(
 	libyaml-dev
 	libjansson-dev
 	libarchive-dev
+	libarchive-tools
 	libcurl4-openssl-dev
 	libssl-dev
 	libkmod-dev

@@ -8,8 +8,11 @@
 #include "pxeforge/outtree.h"
 #include "pxeforge/plan.h"
 
-/* Renders all artifacts of all hosts into t (paths per DESIGN.md). */
-int package_tree(const struct pf_plan *plan, struct pf_outtree *t);
+/* Renders all artifacts of all hosts into t (paths per DESIGN.md), the
+ * initrd overlays too. -errno, with *failed naming the input file that
+ * could not be read when there is one (malloc'd), or 0. */
+int package_tree(const struct pf_plan *plan, struct pf_outtree *t,
+		 char **failed);
 
 /* Whether `pxeforge render --target` knows target. */
 bool package_target_known(const char *target);

@@ -7,6 +7,7 @@
 
 #include "pxeforge/cmdline.h"
 #include "pxeforge/diag.h"
+#include "pxeforge/modclosure.h"
 #include "pxeforge/profile.h"
 #include "pxeforge/strlist.h"
 
@@ -21,12 +22,17 @@ struct pf_plan_host {
 	char *name;
 	struct pf_strlist macs;		/* lowercase "aa:bb:cc:dd:ee:ff", profile order */
 	struct pf_plan_file kernel;
-	struct pf_plan_file *initrds;
+	struct pf_plan_file *initrds;	/* the profile's, then the overlay */
 	size_t ninitrds;
+	const struct pf_plan_file *overlay;	/* the last initrd, or NULL */
+	enum pf_compress compression;	/* of the overlay: gzip or zstd */
+	bool has_closure;		/* a modules tree was given */
+	struct pf_modclosure closure;	/* module files the overlay carries */
 	struct pf_cmdline cmdline;	/* final, ordered, includes init= and initrd= */
 	char *cmdline_text;		/* joined, one line without newline */
 	struct pf_strlist nixos_params;	/* cmdline without init= and initrd= */
 	struct pf_strlist modules;	/* early modules: vfio_pci vfio vfio_iommu_type1 first */
+	struct pf_mark *module_marks;	/* where each was asked for (file NULL: generated) */
 	struct pf_strlist vfio_ids;	/* "10de:1db1", deduplicated, profile order */
 	bool vfio;			/* any GPU with role vfio */
 	bool blacklist_nouveau;		/* vfio, and no NVIDIA device with role host */
@@ -37,6 +43,7 @@ struct pf_plan {
 	char *base_url;			/* NULL: scripts use relative URLs */
 	struct pf_plan_host *hosts;
 	size_t nhosts;
+	long long mtime;		/* of archive entries: SOURCE_DATE_EPOCH or 0 */
 };
 
 /* Decides everything for every host of a validated profile. Problems

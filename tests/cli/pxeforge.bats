@@ -73,7 +73,8 @@ load helpers
 	"$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" -q
 	line=$(grep '^kernel ' "$TMP/out/c4140/netboot.ipxe")
 	for p in init=/nix/store/q4l0b8i0l6h4dbjg3v2k2w1xm8qn0r5s-nixos-system-c4140-24.11/init \
-		intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 loglevel=4 initrd=initrd; do
+		intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 loglevel=4 initrd=initrd \
+		initrd=overlay.cpio.gz; do
 		[[ " $line " == *" $p "* ]] || fail "'$p' missing from: $line"
 	done
 }
@@ -185,7 +186,7 @@ print(json.dumps({"version": 1, "hosts": [{"name": "c4140", "macs": ["b0:26:28:4
  "gpus": [{"address": "0000:1a:00.0", "id": "10de:1db1", "role": "vfio"}]}]}, indent="\t"))' > "$TMP/p.json"
 	run "$PXEFORGE" render "$TMP/p.json" --host c4140 --target cmdline
 	assert_success
-	assert_output 'intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd'
+	assert_output 'intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd initrd=overlay.cpio.gz'
 }
 
 @test "nixos.from_json hands over what builtins.toJSON wrote" {
@@ -201,7 +202,7 @@ print(json.dumps({"version": 1, "hosts": [{"name": "c4140", "macs": ["b0:26:28:4
 	YAML
 	run "$PXEFORGE" render "$TMP/p.yaml" --host c4140 --target cmdline
 	assert_success
-	assert_output 'init=/nix/store/q4l0b8i0l6h4dbjg3v2k2w1xm8qn0r5s-nixos-system-c4140/init intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 loglevel=4 initrd=initrd'
+	assert_output 'init=/nix/store/q4l0b8i0l6h4dbjg3v2k2w1xm8qn0r5s-nixos-system-c4140/init intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 loglevel=4 initrd=initrd initrd=overlay.cpio.gz'
 }
 
 @test "an unknown PCI id far from any known one is a warning, not an error" {

@@ -160,7 +160,7 @@ static void c4140_cmdline(void **state)
 		"c4140");
 
 	assert_string_equal(h->cmdline_text,
-		"init=/nix/store/x-nixos-system-c4140/init intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 loglevel=4 console=tty0 initrd=initrd");
+		"init=/nix/store/x-nixos-system-c4140/init intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 loglevel=4 console=tty0 initrd=initrd initrd=overlay.cpio.gz");
 	assert_true(h->vfio);
 	assert_true(h->blacklist_nouveau);
 	assert_list(&h->vfio_ids, (const char *[]){ "10de:1db1", NULL });
@@ -191,8 +191,8 @@ static void cmdline_order_of_sources(void **state)
 
 	/* init, nixos, console, defaults, iommu, vfio-pci.ids, host, initrd= */
 	assert_string_equal(h->cmdline_text,
-		"init=/nix/store/x-nixos-system-n1/init quiet console=tty0 console=ttyS0,115200n8 loglevel=4 intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 mitigations=off initrd=initrd");
-	assert_int_equal(h->cmdline.n, 10);
+		"init=/nix/store/x-nixos-system-n1/init quiet console=tty0 console=ttyS0,115200n8 loglevel=4 intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 mitigations=off initrd=initrd initrd=overlay.cpio.gz");
+	assert_int_equal(h->cmdline.n, 11);
 	assert_string_equal(h->cmdline.v[0].source, "nixos toplevel");
 	assert_string_equal(h->cmdline.v[1].source, "nixos kernel_params");
 	assert_string_equal(h->cmdline.v[2].source, "console");
@@ -201,6 +201,7 @@ static void cmdline_order_of_sources(void **state)
 	assert_string_equal(h->cmdline.v[7].source, "gpus with role vfio");
 	assert_string_equal(h->cmdline.v[8].source, "host kernel_params");
 	assert_string_equal(h->cmdline.v[9].source, "initrds");
+	assert_string_equal(h->cmdline.v[10].source, "initrds");
 }
 
 static void nixos_params_all_kept_iommu_once(void **state)
@@ -220,7 +221,7 @@ static void nixos_params_all_kept_iommu_once(void **state)
 
 	/* the NixOS params lack the IOMMU ones: generated, each once */
 	assert_string_equal(h->cmdline_text,
-		"init=/nix/store/x-nixos-system-n1/init loglevel=4 nvidia-drm.modeset=1 quiet systemd.unit=multi-user.target intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd");
+		"init=/nix/store/x-nixos-system-n1/init loglevel=4 nvidia-drm.modeset=1 quiet systemd.unit=multi-user.target intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd initrd=overlay.cpio.gz");
 	assert_int_equal(count(h->cmdline_text, "iommu=pt"), 1);
 	assert_int_equal(count(h->cmdline_text, "intel_iommu=on"), 1);
 }
@@ -241,7 +242,7 @@ static void amd_gets_iommu_pt_only(void **state)
 		"ws");
 
 	assert_string_equal(h->cmdline_text,
-		"iommu=pt vfio-pci.ids=10de:2786,10de:22bc initrd=initrd");
+		"iommu=pt vfio-pci.ids=10de:2786,10de:22bc initrd=initrd initrd=overlay.cpio.gz");
 	assert_null(strstr(h->cmdline_text, "amd_iommu"));
 	assert_null(strstr(h->cmdline_text, "intel_iommu"));
 	assert_string_equal(h->cmdline.v[0].source, "VFIO on an amd cpu");
@@ -259,7 +260,7 @@ static void no_vfio_no_iommu(void **state)
 		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: host}]\n",
 		"plain");
 
-	assert_string_equal(h->cmdline_text, "initrd=initrd");
+	assert_string_equal(h->cmdline_text, "initrd=initrd initrd=overlay.cpio.gz");
 	assert_false(h->vfio);
 	assert_false(h->blacklist_nouveau);
 	assert_int_equal(h->vfio_ids.n, 0);
@@ -300,7 +301,7 @@ static void vfio_ids_deduplicated_in_profile_order(void **state)
 	assert_list(&h->vfio_ids, (const char *[]){ "10de:2786", "10de:22bc",
 		"10de:2684", "10de:22ba", "10de:2236", NULL });
 	assert_string_equal(h->cmdline_text,
-		"iommu=pt vfio-pci.ids=10de:2786,10de:22bc,10de:2684,10de:22ba,10de:2236 initrd=initrd");
+		"iommu=pt vfio-pci.ids=10de:2786,10de:22bc,10de:2684,10de:22ba,10de:2236 initrd=initrd initrd=overlay.cpio.gz");
 }
 
 static void vfio_ids_merge_with_user_spelling(void **state)
@@ -320,7 +321,7 @@ static void vfio_ids_merge_with_user_spelling(void **state)
 
 	/* one parameter, the first spelling, every id once */
 	assert_string_equal(h->cmdline_text,
-		"init=/nix/store/x-nixos-system-n1/init vfio_pci.ids=10de:1af1,10de:1db1,8086:1572 intel_iommu=on iommu=pt initrd=initrd");
+		"init=/nix/store/x-nixos-system-n1/init vfio_pci.ids=10de:1af1,10de:1db1,8086:1572 intel_iommu=on iommu=pt initrd=initrd initrd=overlay.cpio.gz");
 	/* the plan's own list holds only the profile's GPUs */
 	assert_list(&h->vfio_ids, (const char *[]){ "10de:1db1", NULL });
 }
@@ -343,7 +344,7 @@ static void nixos_params_exclude_init_and_initrd(void **state)
 		"n1");
 
 	assert_string_equal(h->cmdline_text,
-		"init=/nix/store/x-nixos-system-n1/init quiet rd.driver.pre=vfio-pci console=ttyS0 intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd initrd=extra");
+		"init=/nix/store/x-nixos-system-n1/init quiet rd.driver.pre=vfio-pci console=ttyS0 intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd initrd=extra initrd=overlay.cpio.gz");
 	assert_list(&h->nixos_params, (const char *[]){ "quiet",
 		"rd.driver.pre=vfio-pci", "console=ttyS0", "intel_iommu=on",
 		"iommu=pt", "vfio-pci.ids=10de:1db1", NULL });
@@ -617,7 +618,7 @@ static void from_json_conflict_names_the_file(void **state)
 		"    macs: [\"b0:26:28:4a:10:01\"]\n"
 		"    nixos: {from_json: n.json}\n"), "");
 	assert_string_equal(c->plan->hosts[0].cmdline_text,
-		"init=/nix/store/x-nixos-system-a/init iommu=pt initrd=initrd");
+		"init=/nix/store/x-nixos-system-a/init iommu=pt initrd=initrd initrd=overlay.cpio.gz");
 	assert_list(&c->plan->hosts[0].modules, (const char *[]){ "nvme", NULL });
 }
 
@@ -757,6 +758,128 @@ static void image_names_unique_across_kernel_and_initrds(void **state)
 		"p.yaml:2:13: error: image name 'vmlinuz' of host 'a' is also the name of the kernel; initrd=<name> must tell them apart\n");
 }
 
+/* ---- the initrd overlay -------------------------------------------- */
+
+static void overlay_after_base_initrds(void **state)
+{
+	struct ctx *c = *state;
+	const struct pf_plan_host *h = build_ok(c,
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    cpu: amd\n"
+		"    initrds: [initrd, extra]\n"
+		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: vfio}]\n",
+		"a");
+
+	assert_int_equal(h->ninitrds, 3);
+	assert_ptr_equal(h->overlay, &h->initrds[2]);
+	assert_string_equal(h->overlay->name, "overlay.cpio.gz");
+	assert_string_equal(h->overlay->url, "../a/overlay.cpio.gz");
+	assert_int_equal(h->compression, PF_COMPRESS_GZIP);
+	assert_false(h->has_closure);
+	assert_string_equal(h->cmdline_text,
+		"iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd initrd=extra initrd=overlay.cpio.gz");
+}
+
+static void overlay_zstd_host_overrides_defaults(void **state)
+{
+	struct ctx *c = *state;
+	const struct pf_plan_host *h = build_ok(c,
+		"defaults:\n"
+		"  base_url: http://10.0.0.1/nb/\n"
+		"  overlay_compression: gzip\n"
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    overlay_compression: ZSTD\n"
+		"    initrd_modules: [nvme]\n",
+		"a");
+
+	assert_int_equal(h->compression, PF_COMPRESS_ZSTD);
+	assert_string_equal(h->overlay->name, "overlay.cpio.zst");
+	assert_string_equal(h->overlay->url, "http://10.0.0.1/nb/a/overlay.cpio.zst");
+	assert_string_equal(h->cmdline_text, "initrd=initrd initrd=overlay.cpio.zst");
+}
+
+static void no_overlay_without_vfio_or_modules(void **state)
+{
+	struct ctx *c = *state;
+	const struct pf_plan_host *h = build_ok(c,
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: host}]\n",
+		"a");
+
+	assert_null(h->overlay);
+	assert_int_equal(h->ninitrds, 1);
+	assert_string_equal(h->cmdline_text, "initrd=initrd");
+}
+
+static void overlay_name_is_reserved(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_string_equal(build(c,
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    kernel: overlay.cpio.gz\n"
+		"    initrds: [initrd, overlay.cpio.gz]\n"
+		"    initrd_modules: [nvme]\n"),
+		"p.yaml:4:13: error: image name 'overlay.cpio.gz' of host 'a' is also the name of pxeforge's initrd overlay; initrd=<name> must tell them apart\n"
+		"p.yaml:5:23: error: image name 'overlay.cpio.gz' of host 'a' is also the name of the kernel; initrd=<name> must tell them apart\n");
+	assert_int_equal(c->rc, -EINVAL);
+}
+
+static void overlay_compression_unknown(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_string_equal(build(c,
+		"defaults:\n"
+		"  overlay_compression: gzpi\n"
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    overlay_compression: xz\n"),
+		"p.yaml:2:24: error: unknown overlay_compression 'gzpi' (did you mean 'gzip'?)\n"
+		"p.yaml:6:26: error: unknown overlay_compression 'xz' (expected 'gzip' or 'zstd')\n");
+}
+
+static void modules_dir_missing_is_error(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_string_equal(build(c,
+		"defaults:\n"
+		"  modules_dir: lib/modules/6.1.0-99-amd64\n"
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    initrd_modules: [nvme]\n"),
+		"p.yaml:2:16: error: cannot read modules tree 'lib/modules/6.1.0-99-amd64': No such file or directory\n");
+	assert_int_equal(c->rc, -EINVAL);
+	/* a tree without its index */
+	assert_int_equal(mkdir("tree", 0755), 0);
+	assert_string_equal(build(c,
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    modules_dir: tree/\n"
+		"    initrd_modules: [nvme]\n"),
+		"p.yaml:4:18: error: modules tree 'tree' has no readable modules.dep and modules.dep.bin (run 'depmod -b' on it)\n");
+	/* a file is not a tree */
+	assert_string_equal(build(c,
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    modules_dir: p.yaml\n"
+		"    initrd_modules: [nvme]\n"),
+		"p.yaml:4:18: error: cannot read modules tree 'p.yaml': not a directory\n");
+}
+
 static void intel_iommu_options_merge(void **state)
 {
 	struct ctx *c = *state;
@@ -772,7 +895,7 @@ static void intel_iommu_options_merge(void **state)
 		"      toplevel: /nix/store/x-nixos-system-a\n"
 		"      kernel_params: [\"intel_iommu=on,igfx_off\"]\n", "a");
 	assert_string_equal(h->cmdline_text,
-		"init=/nix/store/x-nixos-system-a/init intel_iommu=on,igfx_off iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd");
+		"init=/nix/store/x-nixos-system-a/init intel_iommu=on,igfx_off iommu=pt vfio-pci.ids=10de:1db1 initrd=initrd initrd=overlay.cpio.gz");
 	assert_string_equal(build(c,
 		"hosts:\n"
 		"  - name: a\n"
@@ -812,6 +935,12 @@ int main(void)
 		T(mac_hyphenate_form),
 		T(image_names_unique_across_kernel_and_initrds),
 		T(intel_iommu_options_merge),
+		T(overlay_after_base_initrds),
+		T(overlay_zstd_host_overrides_defaults),
+		T(no_overlay_without_vfio_or_modules),
+		T(overlay_name_is_reserved),
+		T(overlay_compression_unknown),
+		T(modules_dir_missing_is_error),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
