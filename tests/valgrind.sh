@@ -9,6 +9,9 @@
 #     render EXAMPLE --host FIRST --target ipxe    expect exit 0
 #   for every tests/bad/<name>.yaml case:
 #     check CASE                                   expect exit 1
+#   with the machine's kernel modules tree (libkmod, libarchive):
+#     build a profile with modules_dir, gzip and zstd   expect exit 0
+#     check one naming a module the tree lacks          expect exit 1
 # Exit 99 is valgrind's: an error or a definite/indirect leak.
 #
 #   VALGRIND_PXEFORGE=path   binary (default build/pxeforge)
@@ -52,6 +55,27 @@ for f in tests/bad/*.yaml; do
 	add 1 check "$f"
 done
 
+tree=
+for d in /lib/modules/*/; do
+	[ -f "$d/modules.dep.bin" ] && tree=${d%/}
+done
+if [ -n "$tree" ]; then
+	for c in gzip zstd; do
+		cat >"$WORK/modules-$c.yaml" <<-EOF
+		defaults: { modules_dir: "$tree", overlay_compression: $c }
+		hosts:
+		  - name: lab
+		    macs: ["52:54:00:12:34:56"]
+		    cpu: intel
+		    initrd_modules: [ext4]
+		    gpus: [{ address: "0000:1a:00.0", id: "10de:1db1", role: vfio }]
+		EOF
+		add 0 build "$WORK/modules-$c.yaml" -o "@OUT@"
+	done
+	sed 's/\[ext4\]/[ext4, no_such_module]/' "$WORK/modules-gzip.yaml" >"$WORK/modules-bad.yaml"
+	add 1 check "$WORK/modules-bad.yaml"
+fi
+
 # With no example and no bad case there is nothing meaningful to check.
 if [ "${#runs[@]}" -eq 1 ]; then
 	echo "1..0 # skip no examples/*.yaml and no tests/bad/*.yaml yet"
@@ -68,6 +92,7 @@ for r in "${runs[@]}"; do
 	rm -rf "$WORK/out" "$WORK/vg.log"
 	args=("${args[@]//@OUT@/$WORK/out}")
 	shown=("${args[@]//$WORK\/out/TMP}")
+	shown=("${shown[@]//$WORK/WORK}")
 	timeout "$TIMEOUT" valgrind --quiet --leak-check=full \
 		--show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect \
