@@ -84,14 +84,14 @@ static void walk_module(struct walk *w, struct kmod_module *mod)
 	if (strncmp(path, w->dir, w->dirlen) != 0 || path[w->dirlen] != '/') {
 		diag_error(w->d, w->at,
 			   "module '%s' (for '%s') lies outside modules tree '%s': '%s'",
-			   name, w->asked, w->dir, path);
+			   name, w->asked, w->out->dir, path);
 		walk_fail(w, -EINVAL);
 		return;
 	}
 	if (access(path, R_OK) != 0) {
 		diag_error(w->d, w->at,
 			   "cannot read module '%s' (for '%s') in modules tree '%s': %s",
-			   name, w->asked, w->dir, strerror(errno));
+			   name, w->asked, w->out->dir, strerror(errno));
 		walk_fail(w, -EINVAL);
 		return;
 	}
@@ -175,8 +175,9 @@ int modclosure_resolve(const char *dir, const struct pf_mark *dir_mark,
 	if (!w.ctx)
 		return -ENOMEM;
 	kmod_set_log_fn(w.ctx, kmod_quiet, NULL);
-	w.dir = out->dir;
-	w.dirlen = strlen(out->dir);
+	/* libkmod makes the tree absolute; module paths are below that. */
+	w.dir = kmod_get_dirname(w.ctx);
+	w.dirlen = strlen(w.dir);
 	for (size_t i = 0; i < n && w.rc != -ENOMEM; i++) {
 		struct kmod_list *list = NULL;
 
@@ -194,7 +195,9 @@ int modclosure_resolve(const char *dir, const struct pf_mark *dir_mark,
 		walk_list(&w, list);
 		kmod_module_unref_list(list);
 	}
-	qsort(out->files.v, out->files.n, sizeof(*out->files.v), cmp_str);
+	if (out->files.n)	/* qsort's pointer must not be NULL */
+		qsort(out->files.v, out->files.n, sizeof(*out->files.v),
+		      cmp_str);
 	rc = w.rc;
 	kmod_unref(w.ctx);
 	strlist_release(&w.seen);

@@ -40,6 +40,7 @@ static bool path_ok(const char *path)
 	       !strstr(path, "//") && strcmp(path, "..") &&
 	       strncmp(path, "../", 3) && !strstr(path, "/../") &&
 	       !(len >= 3 && !strcmp(path + len - 3, "/..")) &&
+	       !(len >= 2 && !strcmp(path + len - 2, "/.")) &&
 	       strcmp(path, ".") && strncmp(path, "./", 2) &&
 	       !strstr(path, "/./");
 }
@@ -82,6 +83,13 @@ static struct pf_pack_entry *pack_push(struct pf_pack *p, const char *path,
 	return e;
 }
 
+/* Takes back the entry just pushed: no half-made entry stays behind. */
+static int pack_pop(struct pf_pack *p)
+{
+	free(p->v[--p->n].path);
+	return -ENOMEM;
+}
+
 int pack_add_data(struct pf_pack *p, const char *path, const void *data,
 		  size_t len, mode_t mode)
 {
@@ -94,7 +102,7 @@ int pack_add_data(struct pf_pack *p, const char *path, const void *data,
 	/* one byte more, so that empty content is not NULL */
 	e->data = malloc(len + 1);
 	if (!e->data)
-		return -ENOMEM;
+		return pack_pop(p);
 	memcpy(e->data, data, len);
 	e->len = len;
 	return 0;
@@ -110,11 +118,12 @@ int pack_add_file(struct pf_pack *p, const char *path, const char *src,
 	if (!e)
 		return rc;
 	e->src = strdup(src);
-	return e->src ? 0 : -ENOMEM;
+	return e->src ? 0 : pack_pop(p);
 }
 
 /* Linux's unpacker does not create missing parents: every directory on
- * the way to a file needs an entry of its own. */
+ * the way to a file needs an entry of its own. A file where a directory
+ * must be is -EINVAL. */
 static int pack_add_parents(struct pf_pack *p)
 {
 	size_t n = p->n;
@@ -126,9 +135,14 @@ static int pack_add_parents(struct pf_pack *p)
 		if (!dir)
 			return -ENOMEM;
 		while (!rc && (slash = strrchr(dir, '/'))) {
+			const struct pf_pack_entry *e;
+
 			*slash = '\0';
-			if (!pack_find(p, dir))
+			e = pack_find(p, dir);
+			if (!e)
 				pack_push(p, dir, S_IFDIR | 0755, &rc);
+			else if (!S_ISDIR(e->mode))
+				rc = -EINVAL;
 		}
 		free(dir);
 	}
@@ -235,7 +249,8 @@ int pack_cpio_write(struct pf_pack *p, enum pf_compress c, long long mtime,
 	rc = pack_add_parents(p);
 	if (rc)
 		return rc;
-	qsort(p->v, p->n, sizeof(*p->v), cmp_entry);
+	if (p->n)	/* qsort's pointer must not be NULL, even for 0 */
+		qsort(p->v, p->n, sizeof(*p->v), cmp_entry);
 	a = archive_write_new();
 	ae = archive_entry_new();
 	if (!a || !ae) {
