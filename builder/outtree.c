@@ -42,8 +42,7 @@ void outtree_release(struct pf_outtree *t)
 	outtree_init(t);
 }
 
-/* Relative, '/'-separated, no empty, "." or ".." components. */
-static bool path_normalised(const char *path)
+bool path_normalised(const char *path)
 {
 	const char *p = path;
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/outtree.h"
 #include "pxeforge/pack.h"
 
 void pack_init(struct pf_pack *p)
@@ -32,19 +33,6 @@ void pack_release(struct pf_pack *p)
 	pack_init(p);
 }
 
-static bool path_ok(const char *path)
-{
-	size_t len = strlen(path);
-
-	return len && path[0] != '/' && path[len - 1] != '/' &&
-	       !strstr(path, "//") && strcmp(path, "..") &&
-	       strncmp(path, "../", 3) && !strstr(path, "/../") &&
-	       !(len >= 3 && !strcmp(path + len - 3, "/..")) &&
-	       !(len >= 2 && !strcmp(path + len - 2, "/.")) &&
-	       strcmp(path, ".") && strncmp(path, "./", 2) &&
-	       !strstr(path, "/./");
-}
-
 static const struct pf_pack_entry *pack_find(const struct pf_pack *p,
 					     const char *path)
 {
@@ -60,7 +48,7 @@ static struct pf_pack_entry *pack_push(struct pf_pack *p, const char *path,
 	struct pf_pack_entry *e;
 
 	*rc = -EINVAL;
-	if (!path_ok(path) || pack_find(p, path))
+	if (!path_normalised(path) || pack_find(p, path))
 		return NULL;
 	*rc = -ENOMEM;
 	if (p->n == p->cap) {

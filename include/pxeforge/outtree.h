@@ -4,6 +4,7 @@
 #ifndef PXEFORGE_OUTTREE_H
 #define PXEFORGE_OUTTREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,6 +41,10 @@ int manifest_render(const struct pf_outtree *t, struct pf_buf *out);
  * (malloc'd) that failed. *written counts files actually rewritten. */
 int outtree_write(const struct pf_outtree *t, const char *dir,
 		  size_t *written, char **failed);
+
+/* Relative, '/'-separated, no empty, "." or ".." components: the paths
+ * of the output tree and of archive entries. */
+bool path_normalised(const char *path);
 
 /* Hex SHA-256 of data into hex[65] (OpenSSL EVP). */
 int sha256_hex(const void *data, size_t len, char hex[65]);
