@@ -5,12 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pxeforge/buf.h"
 #include "pxeforge/plan.h"
 
 static const char *const vfio_modules[] = { "vfio_pci", "vfio",
 					    "vfio_iommu_type1" };
+
+/* Module names compare with '-' and '_' as one, as modprobe does. */
+static bool module_name_equal(const char *a, const char *b)
+{
+	while (*a && *b && (*a == *b || (strchr("-_", *a) && strchr("-_", *b)))) {
+		a++;
+		b++;
+	}
+	return !*a && !*b;
+}
 
 void mac_hyphenate(const char *mac, char out[18])
 {
@@ -258,6 +269,88 @@ static int plan_vfio(const struct pf_host *h, struct pf_plan_host *ph)
 	return 0;
 }
 
+/* Whether the comma list `list` holds `item` (case-insensitive). */
+static bool list_has(const char *list, const char *item)
+{
+	size_t len = strlen(item);
+	const char *p = list;
+
+	while (p) {
+		if (strncasecmp(p, item, len) == 0 && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return false;
+}
+
+/* With from_json the NixOS configuration is the source of truth: when it
+ * lacks what VFIO needs, the host would boot right from iPXE but wrong
+ * from anything else NixOS boots it with. Say what is missing. */
+static int plan_check_nixos_vfio(const struct pf_host *h,
+				 const struct pf_plan_host *ph,
+				 struct pf_diag *d)
+{
+	struct pf_cmdline nx;
+	struct pf_diag *scratch = diag_new();
+	struct pf_buf params, mods;
+	const struct pf_param *p;
+	int rc = 0;
+
+	if (!scratch)
+		return -ENOMEM;
+	cmdline_init(&nx);
+	buf_init(&params);
+	buf_init(&mods);
+	/* conflicts among these are reported by plan_cmdline already */
+	for (size_t i = 0; i < h->nixos.kernel_params.n && rc != -ENOMEM; i++)
+		rc = cmdline_add(&nx, h->nixos.kernel_params.v[i].s, "nixos",
+				 NULL, scratch);
+	if (rc == -ENOMEM)
+		goto clean;
+	rc = 0;
+	p = cmdline_find(&nx, "intel_iommu");
+	if (h->cpu == PF_CPU_INTEL && (!p || !list_has(p->value, "on")))
+		rc = buf_puts(&params, " intel_iommu=on");
+	p = cmdline_find(&nx, "iommu");
+	if (!rc && (!p || !p->value || strcmp(p->value, "pt") != 0))
+		rc = buf_puts(&params, " iommu=pt");
+	p = cmdline_find(&nx, "vfio_pci.ids");
+	for (size_t i = 0, first = 1; i < ph->vfio_ids.n && !rc; i++) {
+		if (p && list_has(p->value, ph->vfio_ids.v[i]))
+			continue;
+		rc = buf_printf(&params, "%s%s", first ? " vfio-pci.ids=" : ",",
+				ph->vfio_ids.v[i]);
+		first = 0;
+	}
+	for (size_t i = 0; i < 3 && !rc; i++) {
+		bool found = false;
+
+		for (size_t m = 0; m < h->nixos.initrd_modules.n && !found; m++)
+			found = module_name_equal(h->nixos.initrd_modules.v[m].s,
+						  vfio_modules[i]);
+		if (!found)
+			rc = buf_printf(&mods, " %s", vfio_modules[i]);
+	}
+	if (!rc && (params.len || mods.len)) {
+		diag_error(d, &h->nixos.from_json.mark,
+			   "NixOS configuration '%s' cannot bind the GPUs of host '%s' to VFIO:%s%s%s%s%s (nixosModules.vfio sets both)",
+			   h->nixos.from_json.s, ph->name,
+			   params.len ? " boot.kernelParams lacks" : "",
+			   params.len ? params.data : "",
+			   params.len && mods.len ? ";" : "",
+			   mods.len ? " boot.initrd.kernelModules lacks" : "",
+			   mods.len ? mods.data : "");
+		rc = -EINVAL;
+	}
+clean:
+	buf_release(&params);
+	buf_release(&mods);
+	cmdline_release(&nx);
+	diag_free(scratch);
+	return rc;
+}
+
 static int plan_cmdline(const struct pf_plan *plan, const struct pf_host *h,
 			struct pf_plan_host *ph, struct pf_diag *d)
 {
@@ -328,19 +421,11 @@ static bool module_name_valid(const char *s)
 	return true;
 }
 
-/* Module names compare with '-' and '_' as one, as modprobe does. */
 static bool module_listed(const struct pf_strlist *l, const char *name)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		const char *a = l->v[i], *b = name;
-
-		while (*a && *b && (*a == *b || (strchr("-_", *a) && strchr("-_", *b)))) {
-			a++;
-			b++;
-		}
-		if (!*a && !*b)
+	for (size_t i = 0; i < l->n; i++)
+		if (module_name_equal(l->v[i], name))
 			return true;
-	}
 	return false;
 }
 
@@ -439,9 +524,14 @@ static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
 	if (rc)
 		return rc;
 	/* Every check runs so that all of a host's problems are reported. */
-	first = plan_modules(plan, h, ph, d);
+	first = ph->vfio && h->nixos.from_json_ok ?
+		plan_check_nixos_vfio(h, ph, d) : 0;
 	if (first == -ENOMEM)
 		return first;
+	rc = plan_modules(plan, h, ph, d);
+	if (rc == -ENOMEM)
+		return rc;
+	first = first ? first : rc;
 	rc = plan_overlay(plan, h, ph, d);
 	if (rc == -ENOMEM)
 		return rc;

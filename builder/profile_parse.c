@@ -28,9 +28,12 @@ static const char *const gpu_keys[] = { "address", "id", "model", "role",
 static const char *const function_keys[] = { "address", "id" };
 static const char *const bootfile_keys[] = { "name", "url" };
 static const char *const nixos_keys[] = { "toplevel", "kernel_params",
-					  "initrd_modules", "from_json" };
+					  "initrd_modules",
+					  "initrd_available_modules",
+					  "from_json" };
 static const char *const nixos_json_keys[] = { "toplevel", "kernel_params",
-					       "initrd_modules" };
+					       "initrd_modules",
+					       "initrd_available_modules" };
 
 struct parser {
 	struct pf_diag *d;
@@ -410,7 +413,7 @@ static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
 		struct pf_mark at = { doc->file, 1, 1 };
 
 		diag_error(P->d, doc->root ? &doc->root->mark : &at,
-			   "from_json file must hold an object with toplevel, kernel_params and initrd_modules");
+			   "from_json file must hold an object with toplevel, kernel_params, initrd_modules and initrd_available_modules");
 		return;
 	}
 	check_keys(P, doc->root, nixos_json_keys, NKEYS(nixos_json_keys),
@@ -418,6 +421,8 @@ static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
 	get_str(P, doc->root, "toplevel", &from.toplevel);
 	get_strv(P, doc->root, "kernel_params", &from.kernel_params);
 	get_strv(P, doc->root, "initrd_modules", &from.initrd_modules);
+	get_strv(P, doc->root, "initrd_available_modules",
+		 &from.initrd_available_modules);
 	if (from.toplevel.s && nx->toplevel.s)
 		diag_error(P->d, &nx->toplevel.mark,
 			   "'toplevel' is given both here and in from_json file '%s'; keep one",
@@ -428,6 +433,9 @@ static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
 			 "kernel_params", nx->from_json.s);
 	merge_nixos_list(P, &nx->initrd_modules, &from.initrd_modules,
 			 "initrd_modules", nx->from_json.s);
+	merge_nixos_list(P, &nx->initrd_available_modules,
+			 &from.initrd_available_modules,
+			 "initrd_available_modules", nx->from_json.s);
 }
 
 static void parse_nixos(struct parser *P, const struct pf_node *n,
@@ -441,6 +449,8 @@ static void parse_nixos(struct parser *P, const struct pf_node *n,
 	get_str(P, n, "toplevel", &nx->toplevel);
 	get_strv(P, n, "kernel_params", &nx->kernel_params);
 	get_strv(P, n, "initrd_modules", &nx->initrd_modules);
+	get_strv(P, n, "initrd_available_modules",
+		 &nx->initrd_available_modules);
 	get_str(P, n, "from_json", &nx->from_json);
 	if (nx->from_json.s)
 		parse_nixos_json(P, nx);
@@ -587,6 +597,7 @@ void profile_free(struct pf_profile *p)
 		boot_release(&h->boot);
 		free(h->nixos.kernel_params.v);
 		free(h->nixos.initrd_modules.v);
+		free(h->nixos.initrd_available_modules.v);
 	}
 	free(p->hosts);
 	boot_release(&p->defaults);

@@ -77,6 +77,9 @@ struct pf_nixos {
 	struct pf_str toplevel;		/* /nix/store/...-nixos-system-... */
 	struct pf_strv kernel_params;	/* config.boot.kernelParams */
 	struct pf_strv initrd_modules;	/* config.boot.initrd.kernelModules */
+	/* config.boot.initrd.availableKernelModules: in the initrd, loaded
+	 * on demand; carried, not used (VFIO needs kernelModules) */
+	struct pf_strv initrd_available_modules;
 	struct pf_str from_json;	/* file the values above came from */
 	bool from_json_ok;		/* it was read and parsed */
 };

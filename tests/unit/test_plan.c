@@ -622,6 +622,57 @@ static void from_json_conflict_names_the_file(void **state)
 	assert_list(&c->plan->hosts[0].modules, (const char *[]){ "nvme", NULL });
 }
 
+/* The seed's bug: a NixOS configuration without the VFIO parameters.
+ * With from_json that configuration is the truth, so it is an error. */
+static void from_json_must_carry_vfio(void **state)
+{
+	struct ctx *c = *state;
+	const char *profile =
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    cpu: intel\n"
+		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: vfio},\n"
+		"           {address: \"0000:1b:00.0\", id: \"10de:1db4\", role: vfio}]\n"
+		"    nixos: {from_json: n.json}\n";
+
+	fixture_write_file("n.json",
+		"{\"toplevel\": \"/nix/store/x-nixos-system-a\", \"kernel_params\": [\"loglevel=4\"],"
+		" \"initrd_modules\": [], \"initrd_available_modules\": [\"vfio_pci\"]}\n");
+	assert_string_equal(build(c, profile),
+		"p.yaml:7:24: error: NixOS configuration 'n.json' cannot bind the GPUs of host 'a' to VFIO: boot.kernelParams lacks intel_iommu=on iommu=pt vfio-pci.ids=10de:1db1,10de:1db4; boot.initrd.kernelModules lacks vfio_pci vfio vfio_iommu_type1 (nixosModules.vfio sets both)\n");
+	assert_int_equal(c->rc, -EINVAL);
+	/* partly there: only what is missing is named */
+	fixture_write_file("n.json",
+		"{\"toplevel\": \"/nix/store/x-nixos-system-a\","
+		" \"kernel_params\": [\"intel_iommu=on,igfx_off\", \"iommu=pt\", \"vfio_pci.ids=10DE:1DB1\"],"
+		" \"initrd_modules\": [\"vfio-pci\", \"vfio\", \"vfio_iommu_type1\"]}\n");
+	assert_string_equal(build(c, profile),
+		"p.yaml:7:24: error: NixOS configuration 'n.json' cannot bind the GPUs of host 'a' to VFIO: boot.kernelParams lacks vfio-pci.ids=10de:1db4 (nixosModules.vfio sets both)\n");
+	/* all there, in other spellings: clean */
+	fixture_write_file("n.json",
+		"{\"toplevel\": \"/nix/store/x-nixos-system-a\","
+		" \"kernel_params\": [\"intel_iommu=on\", \"iommu=pt\", \"vfio-pci.ids=10de:1db4,10de:1db1\"],"
+		" \"initrd_modules\": [\"vfio_pci\", \"vfio\", \"vfio-iommu-type1\"]}\n");
+	assert_string_equal(build(c, profile), "");
+	/* AMD needs no intel_iommu; inline nixos values are not checked */
+	fixture_write_file("n.json",
+		"{\"toplevel\": \"/nix/store/x-nixos-system-a\", \"kernel_params\": [\"iommu=pt\", \"vfio-pci.ids=10de:1db1\"],"
+		" \"initrd_modules\": [\"vfio_pci\", \"vfio\", \"vfio_iommu_type1\"]}\n");
+	assert_string_equal(build(c,
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    cpu: amd\n"
+		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: vfio}]\n"
+		"    nixos: {from_json: n.json}\n"
+		"  - name: b\n"
+		"    macs: [\"b0:26:28:4a:10:02\"]\n"
+		"    cpu: intel\n"
+		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: vfio}]\n"
+		"    nixos: {toplevel: /nix/store/x-nixos-system-b}\n"), "");
+}
+
 static void unsafe_tokens_rejected(void **state)
 {
 	struct ctx *c = *state;
@@ -928,6 +979,7 @@ int main(void)
 		T(user_initrd_param_is_error),
 		T(iommu_conflict_names_both_places),
 		T(from_json_conflict_names_the_file),
+		T(from_json_must_carry_vfio),
 		T(unsafe_tokens_rejected),
 		T(cmdline_too_long),
 		T(plan_reports_after_validation_errors),

@@ -862,7 +862,7 @@ static void from_json_and_inline_conflict(void **state)
 		"      from_json: n.json\n"
 		"      kernel_params: [quiet]\n"
 		"      toplevel: /nix/store/y\n",
-		"n.json:5:3: error: unknown key 'kernelParams' in from_json file (known keys: toplevel, kernel_params, initrd_modules)\n"
+		"n.json:5:3: error: unknown key 'kernelParams' in from_json file (known keys: toplevel, kernel_params, initrd_modules, initrd_available_modules)\n"
 		"p.yaml:6:22: error: 'kernel_params' is given both here and in from_json file 'n.json'; keep one\n"
 		"p.yaml:7:17: error: 'toplevel' is given both here and in from_json file 'n.json'; keep one\n");
 }
@@ -913,7 +913,7 @@ static void from_json_not_an_object(void **state)
 		"  - name: a\n"
 		"    macs: [\"b0:26:28:4a:10:01\"]\n"
 		"    nixos: {from_json: n.json}\n",
-		"n.json:2:1: error: from_json file must hold an object with toplevel, kernel_params and initrd_modules\n"
+		"n.json:2:1: error: from_json file must hold an object with toplevel, kernel_params, initrd_modules and initrd_available_modules\n"
 		"p.yaml:4:12: error: missing 'toplevel' in nixos (the system's store path, for init=<toplevel>/init)\n");
 }
 
