@@ -5,6 +5,10 @@
 #   make unit-tests    build/san/tests/test_* from tests/unit/test_*.c
 #   make check         scripts/deps.sh, all of the above, then tests/run.sh
 #   make demo          scripts/deps.sh, build, then build examples/c4140.yaml into out/
+#   make demo-boot     scripts/deps.sh, build, then build the boot test's Intel host
+#                      (tests/e2e/profiles/intel.yaml.in) into out/demo-boot/ and netboot
+#                      it in QEMU with its serial console on this terminal: iPXE, kernel,
+#                      initrd, the guest's report (edu device bound to vfio-pci), power off
 #   make install       PREFIX=/usr/local, DESTDIR honoured
 #   make clean         remove build/ and out/
 #   V=1                show the full compiler command lines
@@ -99,12 +103,17 @@ demo:
 	@echo "demo: iPXE script for c4140: out/c4140/netboot.ipxe"
 	@echo "demo: its kernel command line: out/c4140/cmdline"
 
+demo-boot:
+	@scripts/deps.sh
+	@$(MAKE) -s --no-print-directory build/pxeforge
+	@PXEFORGE=build/pxeforge tests/e2e/demo-boot.sh out/demo-boot
+
 install: build/pxeforge
 	install -D -m 0755 build/pxeforge $(DESTDIR)$(PREFIX)/bin/pxeforge
 
 clean:
 	rm -rf build out
 
-.PHONY: all san unit-tests check demo install clean
+.PHONY: all san unit-tests check demo demo-boot install clean
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -22,6 +22,12 @@ PACKAGES=(
 	pci.ids
 	valgrind
 	python3
+	# the end-to-end boot test (tests/e2e/) and make demo-boot
+	qemu-system-x86
+	ipxe-qemu
+	linux-image-amd64
+	busybox-static
+	cpio
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
