@@ -26,7 +26,14 @@
 
 #include "fixture.h"
 
-#define MODULES_ROOT "/lib/modules"
+/* Where kernel modules trees live: /lib/modules, or elsewhere where there
+ * is none (the Nix build sandbox passes the nixpkgs kernel's). */
+static const char *modules_root(void)
+{
+	const char *root = getenv("PXEFORGE_TEST_MODULES_ROOT");
+
+	return root && *root ? root : "/lib/modules";
+}
 
 struct ctx {
 	struct fixture fx;
@@ -44,7 +51,7 @@ static const struct pf_mark dir_mark = { "p.yaml", 3, 16 };
 static void find_tree(char *tree, size_t size)
 {
 	struct dirent **names = NULL;
-	int n = scandir(MODULES_ROOT, &names, NULL, alphasort);
+	int n = scandir(modules_root(), &names, NULL, alphasort);
 
 	tree[0] = '\0';
 	for (int i = 0; i < n; i++) {
@@ -52,9 +59,9 @@ static void find_tree(char *tree, size_t size)
 
 		if (!tree[0] && names[i]->d_name[0] != '.') {
 			snprintf(bin, sizeof(bin), "%s/%s/modules.dep.bin",
-				 MODULES_ROOT, names[i]->d_name);
+				 modules_root(), names[i]->d_name);
 			if (access(bin, R_OK) == 0)
-				snprintf(tree, size, "%s/%s", MODULES_ROOT,
+				snprintf(tree, size, "%s/%s", modules_root(),
 					 names[i]->d_name);
 		}
 		free(names[i]);
@@ -102,9 +109,10 @@ static int teardown(void **state)
 static void need_tree(struct ctx *c)
 {
 	if (!c->tree[0])
-		fail_msg("no kernel modules tree: no " MODULES_ROOT
-			 "/*/modules.dep.bin on this machine (install "
-			 "linux-image-amd64, a dependency of pxeforge)");
+		fail_msg("no kernel modules tree: no %s/*/modules.dep.bin on "
+			 "this machine (install linux-image-amd64, a dependency "
+			 "of pxeforge, or set PXEFORGE_TEST_MODULES_ROOT)",
+			 modules_root());
 }
 
 /* Resolves the n modules in dir; returns the printed diagnostics. */
