@@ -1,5 +1,11 @@
-# TAP helpers shared by the shell test runners; source it, then call
-# pass NAME / fail NAME DIAGFILE. The diagnostics go out as '# ' lines.
+# TAP helpers shared by the shell test runners; source it from the repo
+# root, then call pass NAME / fail NAME DIAGFILE. The diagnostics go out as
+# '# ' lines. It also sets what every runner needs: ROOT, the C locale,
+# UTC, a fixed SOURCE_DATE_EPOCH and PXEFORGE as an absolute path.
+ROOT=$PWD
+export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
+PXEFORGE=${PXEFORGE:-build/san/pxeforge}
+case $PXEFORGE in /*) ;; *) PXEFORGE="$ROOT/$PXEFORGE" ;; esac
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {

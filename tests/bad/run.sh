@@ -16,10 +16,8 @@
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
-export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
-PXEFORGE=${PXEFORGE:-build/san/pxeforge}
-case $PXEFORGE in /*) ;; *) PXEFORGE="$ROOT/$PXEFORGE" ;; esac
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 UPDATE=${UPDATE_GOLDEN:-0}
 TIMEOUT=${TIMEOUT_BAD:-120}
 
@@ -42,7 +40,6 @@ echo "1..$((2 * ${#cases[@]}))"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pxeforge-bad.XXXXXX") || exit 3
 trap 'rm -rf "$WORK"' EXIT
 
-. tests/tap.sh
 
 # judge NAME EXITFILE ERRFILE STDERR STDOUT DIAG: exit 1 and stderr == .err
 judge() {

@@ -31,17 +31,14 @@
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
-export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
-PXEFORGE=${PXEFORGE:-build/san/pxeforge}
-case $PXEFORGE in /*) ;; *) PXEFORGE="$ROOT/$PXEFORGE" ;; esac
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 TIMEOUT=${TIMEOUT_E2E:-150}
 JOBS=${E2E_JOBS:-2}
 LOGS=build/e2e
 EDU_ADDR=0000:00:10.0 # boot.sh's default --edu 10.0; the profiles say the same
 EDU_ID=1234:11e8
 
-. tests/tap.sh
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
 

@@ -27,10 +27,8 @@
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
-export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
-PXEFORGE=${PXEFORGE:-build/san/pxeforge}
-case $PXEFORGE in /*) ;; *) PXEFORGE="$ROOT/$PXEFORGE" ;; esac
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 UPDATE=${UPDATE_GOLDEN:-0}
 TIMEOUT=${TIMEOUT_GOLDEN:-300}
 umask 022
@@ -50,7 +48,6 @@ echo "1..$((2 * ${#cases[@]}))"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pxeforge-golden.XXXXXX") || exit 3
 trap 'rm -rf "$WORK"' EXIT
 
-. tests/tap.sh
 
 # Files and symlinks under DIR, sorted: "type path".
 entries() {

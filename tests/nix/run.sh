@@ -21,17 +21,13 @@
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
-export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0
-PXEFORGE=${PXEFORGE:-build/san/pxeforge}
-case $PXEFORGE in /*) ;; *) PXEFORGE="$ROOT/$PXEFORGE" ;; esac
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pxeforge-nix.XXXXXX") || exit 3
 trap 'rm -rf "$WORK"' EXIT
 export XDG_CACHE_HOME="$WORK/cache"
 
-# shellcheck source=tests/tap.sh
-. tests/tap.sh
 diag="$WORK/diag"
 T=tests/nix
 TOPLEVEL=/nix/store/q4l0b8i0l6h4dbjg3v2k2w1xm8qn0r5s-nixos-system-c4140-24.11
