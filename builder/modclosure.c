@@ -166,6 +166,14 @@ int modclosure_resolve(const char *dir, const struct pf_mark *dir_mark,
 	out->kver = strdup(slash ? slash + 1 : out->dir);
 	if (!out->kver)
 		return -ENOMEM;
+	/* The last component names lib/modules/<kver>/ in the overlay. */
+	if (!strcmp(out->kver, ".") || !strcmp(out->kver, "..") ||
+	    !*out->kver) {
+		diag_error(d, dir_mark,
+			   "modules tree '%s' must be named by its kernel version (e.g. /lib/modules/6.1.0-56-amd64)",
+			   out->dir);
+		return -EINVAL;
+	}
 	rc = find_indexes(out->dir, dir_mark, d, &out->indexes);
 	if (rc)
 		return rc;

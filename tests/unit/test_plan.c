@@ -929,6 +929,14 @@ static void modules_dir_missing_is_error(void **state)
 		"    modules_dir: p.yaml\n"
 		"    initrd_modules: [nvme]\n"),
 		"p.yaml:4:18: error: cannot read modules tree 'p.yaml': not a directory\n");
+	/* the tree's name is the kernel version inside the overlay */
+	assert_string_equal(build(c,
+		"hosts:\n"
+		"  - name: a\n"
+		MAC1
+		"    modules_dir: .\n"
+		"    initrd_modules: [nvme]\n"),
+		"p.yaml:4:18: error: modules tree '.' must be named by its kernel version (e.g. /lib/modules/6.1.0-56-amd64)\n");
 }
 
 static void intel_iommu_options_merge(void **state)
