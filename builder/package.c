@@ -100,11 +100,34 @@ static int overlay_add_closure(const struct pf_modclosure *m,
 	return rc;
 }
 
-/* OUT/<host>/overlay.cpio.*: the host's module configuration under etc/
- * and the module closure under lib/modules/<kver>/. */
+/* OUT/<host>/overlay.cpio.*: pack already holds the host's module
+ * configuration under etc/; the module closure goes below lib/modules/. */
 static int package_overlay(const struct pf_plan *plan,
-			   const struct pf_plan_host *h, struct pf_outtree *t,
-			   char **failed)
+			   const struct pf_plan_host *h, struct pf_pack *pack,
+			   struct pf_outtree *t, char **failed)
+{
+	struct pf_buf b;
+	char path[4096];
+	int rc = 0;
+
+	buf_init(&b);
+	if (h->has_closure)
+		rc = overlay_add_closure(&h->closure, pack);
+	if (!rc)
+		rc = pack_cpio_write(pack, h->compression, plan->mtime, &b,
+				     failed);
+	snprintf(path, sizeof(path), "%s/%s", h->name, h->overlay->name);
+	if (!rc)
+		rc = add_buf(t, path, &b);
+	buf_release(&b);
+	return rc;
+}
+
+/* Renders each target once: into OUT/<host>/, and the in_overlay ones
+ * into the overlay's etc/ as well. */
+static int package_host(const struct pf_plan *plan,
+			const struct pf_plan_host *h, struct pf_outtree *t,
+			char **failed)
 {
 	struct pf_pack pack;
 	struct pf_buf b;
@@ -112,39 +135,6 @@ static int package_overlay(const struct pf_plan *plan,
 	int rc = 0;
 
 	pack_init(&pack);
-	buf_init(&b);
-	for (size_t i = 0; i < NTARGETS && !rc; i++) {
-		if (!targets[i].in_overlay)
-			continue;
-		b.len = 0;
-		rc = package_render_target(plan, h, targets[i].name, &b);
-		if (rc || !b.len)
-			continue;
-		snprintf(path, sizeof(path), "etc/%s", targets[i].path);
-		rc = pack_add_data(&pack, path, b.data, b.len, 0644);
-	}
-	if (!rc && h->has_closure)
-		rc = overlay_add_closure(&h->closure, &pack);
-	b.len = 0;
-	if (!rc)
-		rc = pack_cpio_write(&pack, h->compression, plan->mtime, &b,
-				     failed);
-	snprintf(path, sizeof(path), "%s/%s", h->name, h->overlay->name);
-	if (!rc)
-		rc = add_buf(t, path, &b);
-	buf_release(&b);
-	pack_release(&pack);
-	return rc;
-}
-
-static int package_host(const struct pf_plan *plan,
-			const struct pf_plan_host *h, struct pf_outtree *t,
-			char **failed)
-{
-	struct pf_buf b;
-	char path[4096];
-	int rc = 0;
-
 	buf_init(&b);
 	for (size_t i = 0; i < NTARGETS && !rc; i++) {
 		if (targets[i].plan_fn == dispatcher)
@@ -157,6 +147,10 @@ static int package_host(const struct pf_plan *plan,
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", h->name, targets[i].path);
 		rc = add_buf(t, path, &b);
+		if (!rc && targets[i].in_overlay && b.len) {
+			snprintf(path, sizeof(path), "etc/%s", targets[i].path);
+			rc = pack_add_data(&pack, path, b.data, b.len, 0644);
+		}
 		if (rc || strcmp(targets[i].name, "ipxe") != 0)
 			continue;
 		/* The dispatcher chains hosts/<mac>.ipxe: a copy per MAC, as
@@ -170,8 +164,9 @@ static int package_host(const struct pf_plan *plan,
 		}
 	}
 	if (!rc && h->overlay)
-		rc = package_overlay(plan, h, t, failed);
+		rc = package_overlay(plan, h, &pack, t, failed);
 clean:
+	pack_release(&pack);
 	buf_release(&b);
 	return rc;
 }
