@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pxeforge/buf.h"
 #include "pxeforge/cmdline.h"
@@ -308,14 +309,17 @@ nomem:
 	return -ENOMEM;
 }
 
-static bool list_has(const char *list, const char *elem)
+bool cmdline_list_has(const char *list, const char *elem, bool ignore_case)
 {
 	size_t n = strlen(elem);
 
 	for (const char *p = list; p; p = strchr(p, ',')) {
 		if (*p == ',')
 			p++;
-		if (strncmp(p, elem, n) == 0 && (p[n] == ',' || !p[n]))
+		int diff = ignore_case ? strncasecmp(p, elem, n) :
+					 strncmp(p, elem, n);
+
+		if (diff == 0 && (p[n] == ',' || !p[n]))
 			return true;
 	}
 	return false;
@@ -326,8 +330,8 @@ static bool list_contradicts(const char *name, size_t len, const char *merged)
 	for (size_t i = 0; i < sizeof(list_opposites) / sizeof(list_opposites[0]); i++)
 		if (name_eq(name, len, list_opposites[i][0],
 			    strlen(list_opposites[i][0])) &&
-		    list_has(merged, list_opposites[i][1]) &&
-		    list_has(merged, list_opposites[i][2]))
+		    cmdline_list_has(merged, list_opposites[i][1], false) &&
+		    cmdline_list_has(merged, list_opposites[i][2], false))
 			return true;
 	return false;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "pxeforge/buf.h"
 #include "pxeforge/plan.h"
@@ -269,21 +268,6 @@ static int plan_vfio(const struct pf_host *h, struct pf_plan_host *ph)
 	return 0;
 }
 
-/* Whether the comma list `list` holds `item` (case-insensitive). */
-static bool list_has(const char *list, const char *item)
-{
-	size_t len = strlen(item);
-	const char *p = list;
-
-	while (p) {
-		if (strncasecmp(p, item, len) == 0 && (p[len] == ',' || !p[len]))
-			return true;
-		p = strchr(p, ',');
-		p = p ? p + 1 : NULL;
-	}
-	return false;
-}
-
 /* With from_json the NixOS configuration is the source of truth: when it
  * lacks what VFIO needs, the host would boot right from iPXE but wrong
  * from anything else NixOS boots it with. Say what is missing. */
@@ -310,14 +294,15 @@ static int plan_check_nixos_vfio(const struct pf_host *h,
 		goto clean;
 	rc = 0;
 	p = cmdline_find(&nx, "intel_iommu");
-	if (h->cpu == PF_CPU_INTEL && (!p || !list_has(p->value, "on")))
+	if (h->cpu == PF_CPU_INTEL &&
+	    (!p || !cmdline_list_has(p->value, "on", true)))
 		rc = buf_puts(&params, " intel_iommu=on");
 	p = cmdline_find(&nx, "iommu");
 	if (!rc && (!p || !p->value || strcmp(p->value, "pt") != 0))
 		rc = buf_puts(&params, " iommu=pt");
 	p = cmdline_find(&nx, "vfio_pci.ids");
 	for (size_t i = 0, first = 1; i < ph->vfio_ids.n && !rc; i++) {
-		if (p && list_has(p->value, ph->vfio_ids.v[i]))
+		if (p && cmdline_list_has(p->value, ph->vfio_ids.v[i], true))
 			continue;
 		rc = buf_printf(&params, "%s%s", first ? " vfio-pci.ids=" : ",",
 				ph->vfio_ids.v[i]);

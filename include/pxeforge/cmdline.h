@@ -56,6 +56,10 @@ const char *cmdline_token_problem(const char *token);
  * ("vfio_pci.ids=1" and "vfio-pci.ids" match). */
 bool cmdline_key_equal(const char *token, const char *key);
 
+/* Whether the comma-separated list holds elem as a whole element
+ * ("on" in "on,igfx_off"). list may be NULL. */
+bool cmdline_list_has(const char *list, const char *elem, bool ignore_case);
+
 /* The parameter whose name matches key, or NULL. */
 const struct pf_param *cmdline_find(const struct pf_cmdline *cl, const char *key);
 
