@@ -40,4 +40,11 @@ int pack_add_file(struct pf_pack *p, const char *path, const char *src,
 int pack_cpio_write(struct pf_pack *p, enum pf_compress c, long long mtime,
 		    struct pf_buf *out, char **failed);
 
+/* For the format writers above: writes every entry of p (parents added,
+ * sorted) through a, already set to its format, into out, and closes a.
+ * 0 or -errno, *failed as for pack_cpio_write. */
+struct archive;
+int pack_write_archive(struct pf_pack *p, struct archive *a, long long mtime,
+		       struct pf_buf *out, char **failed);
+
 #endif
