@@ -22,6 +22,10 @@ PACKAGES=(
 	pci.ids
 	valgrind
 	python3
+	# the cidata ISO's readers in tests/unit/test_pack_iso.c: xorriso, and
+	# blkid (util-linux, essential) which cloud-init asks for the label
+	xorriso
+	util-linux
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot

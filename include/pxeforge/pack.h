@@ -40,6 +40,16 @@ int pack_add_file(struct pf_pack *p, const char *path, const char *src,
 int pack_cpio_write(struct pf_pack *p, enum pf_compress c, long long mtime,
 		    struct pf_buf *out, char **failed);
 
+/* Appends an ISO 9660 image of every entry and its parent directories
+ * (0755) to out: Rock Ridge (names and modes as given) and Joliet, no
+ * boot image, not compressed. volume_id: at most 32 characters; the
+ * primary descriptor holds it in upper case, the Joliet one as given
+ * (what blkid reports as LABEL). Every timestamp in the image is mtime,
+ * in UTC, which must lie in 1970..2155. 0, -EINVAL (a bad volume_id or
+ * mtime) or -errno, *failed as for pack_cpio_write. */
+int pack_iso_write(struct pf_pack *p, const char *volume_id, long long mtime,
+		   struct pf_buf *out, char **failed);
+
 /* For the format writers above: writes every entry of p (parents added,
  * sorted) through a, already set to its format, into out, and closes a.
  * 0 or -errno, *failed as for pack_cpio_write. */
