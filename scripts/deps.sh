@@ -22,6 +22,8 @@ PACKAGES=(
 	pci.ids
 	valgrind
 	python3
+	# Go's text/template renders the k3s containerd templates in tests/containerd/
+	golang-go
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot
