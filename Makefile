@@ -3,6 +3,8 @@
 #   make               build/pxeforge (objects in build/obj/)
 #   make san           build/san/pxeforge (ASan + UBSan, objects in build/san/obj/)
 #   make unit-tests    build/san/tests/test_* from tests/unit/test_*.c
+#                      (all three embed cloud-init/ through build/gen/fragments.c,
+#                      written by scripts/embed.sh)
 #   make check         scripts/deps.sh, all of the above, then tests/run.sh
 #   make demo          scripts/deps.sh, build, then build examples/c4140.yaml into out/
 #   make demo-boot     scripts/deps.sh, build, then build the boot test's Intel host
@@ -35,10 +37,18 @@ TEST_CFLAGS  = $(SAN_CFLAGS) -Itests/unit -Wno-unused-parameter
 
 SRCS         := $(sort $(wildcard builder/*.c))
 LIB_SRCS     := $(filter-out builder/main.c,$(SRCS))
-OBJS         := $(SRCS:builder/%.c=build/obj/%.o)
-LIB_OBJS     := $(LIB_SRCS:builder/%.c=build/obj/%.o)
-SAN_OBJS     := $(SRCS:builder/%.c=build/san/obj/%.o)
-SAN_LIB_OBJS := $(LIB_SRCS:builder/%.c=build/san/obj/%.o)
+
+# cloud-init/ is embedded: scripts/embed.sh turns its files into
+# build/gen/fragments.c (fragment_get(), include/pxeforge/fragments.h).
+FRAG_FILES   := $(sort $(shell find cloud-init -type f 2>/dev/null))
+GEN_SRC      := build/gen/fragments.c
+GEN_OBJ      := build/obj/gen/fragments.o
+GEN_SAN_OBJ  := build/san/obj/gen/fragments.o
+
+OBJS         := $(SRCS:builder/%.c=build/obj/%.o) $(GEN_OBJ)
+LIB_OBJS     := $(LIB_SRCS:builder/%.c=build/obj/%.o) $(GEN_OBJ)
+SAN_OBJS     := $(SRCS:builder/%.c=build/san/obj/%.o) $(GEN_SAN_OBJ)
+SAN_LIB_OBJS := $(LIB_SRCS:builder/%.c=build/san/obj/%.o) $(GEN_SAN_OBJ)
 
 TEST_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 TEST_OBJS    := $(TEST_SRCS:tests/unit/%.c=build/san/tests/obj/%.o)
@@ -72,6 +82,26 @@ build/obj/%.o: builder/%.c Makefile
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 build/san/obj/%.o: builder/%.c Makefile
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+# The list of embedded files, rewritten only when it changes, so that a
+# fragment added or removed also regenerates build/gen/fragments.c.
+build/gen/fragments.list: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '%s\n' $(FRAG_FILES) | cmp -s - $@ || printf '%s\n' $(FRAG_FILES) >$@
+
+$(GEN_SRC): scripts/embed.sh build/gen/fragments.list $(FRAG_FILES)
+	$(quiet) GEN $@
+	$(Q)sh scripts/embed.sh cloud-init $@
+
+$(GEN_OBJ): $(GEN_SRC) Makefile
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(GEN_SAN_OBJ): $(GEN_SRC) Makefile
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) $(DEPFLAGS) -c -o $@ $<
@@ -114,6 +144,6 @@ install: build/pxeforge
 clean:
 	rm -rf build out
 
-.PHONY: all san unit-tests check demo demo-boot install clean
+.PHONY: all san unit-tests check demo demo-boot install clean FORCE
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -28,6 +28,8 @@ stdenv.mkDerivation {
       ../Makefile
       ../builder
       ../include
+      ../cloud-init
+      ../scripts/embed.sh
       ../tests/unit
       ../tests/run.sh
     ];

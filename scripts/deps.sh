@@ -26,6 +26,8 @@ PACKAGES=(
 	# blkid (util-linux, essential) which cloud-init asks for the label
 	xorriso
 	util-linux
+	# Go's text/template renders the k3s containerd templates in tests/containerd/
+	golang-go
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite, each speaking TAP, and aggregate the results.
 #
-#   tests/run.sh            all suites (unit cli golden bad nix e2e valgrind)
+#   tests/run.sh            all suites (unit cli containerd golden bad nix e2e valgrind)
 #   tests/run.sh unit cli   only the named suites, in the order given
 #
 # Each suite's TAP goes to build/test-results/<suite>.tap and its stderr to
@@ -101,6 +101,7 @@ suite_cli() {
 	BATS_LIB_PATH="${BATS_LIB_PATH:-/usr/lib/bats}" bats --tap tests/cli </dev/null
 }
 
+suite_containerd() { tests/containerd/run.sh; }
 suite_golden() { tests/golden/run.sh; }
 suite_bad() { tests/bad/run.sh; }
 suite_nix() { tests/nix/run.sh; }
@@ -136,10 +137,10 @@ run_suite() {
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
 	suites_run+=("$suite")
-	printf '%-9s %4d ok  %4d not ok  %4d skipped   (%s)\n' "$suite" "$p" "$f" "$s" "$tap"
+	printf '%-10s %4d ok  %4d not ok  %4d skipped   (%s)\n' "$suite" "$p" "$f" "$s" "$tap"
 }
 
-all_suites=(unit cli golden bad nix e2e valgrind)
+all_suites=(unit cli containerd golden bad nix e2e valgrind)
 if [ $# -gt 0 ]; then
 	selected=("$@")
 	for s in "${selected[@]}"; do

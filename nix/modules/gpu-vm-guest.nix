@@ -1,7 +1,7 @@
 # nixosModules.gpuVmGuest: the guest side of the seed's GPU VM, a k3s
 # agent whose containers get the passed-through GPUs through CDI. It
 # matches what pxeforge's cloud-init payloads set up on other guests: the
-# same containerd fragments (nix/containerd/), the same CDI spec path, the
+# same containerd fragments (cloud-init/containerd/), the same CDI spec path, the
 # node password cloud-init writes.
 #
 # The NVIDIA driver itself is the configuration's choice
@@ -59,9 +59,9 @@ in
     # k3s renders its containerd config from this template; the import
     # turns CDI on in the CRI runtime.
     systemd.tmpfiles.rules = [
-      "L+ /var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl - - - - ${../containerd/config-v3.toml.tmpl}"
+      "L+ /var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl - - - - ${../../cloud-init/containerd/config-v3.toml.tmpl}"
     ];
-    environment.etc."containerd/cdi.toml".source = ../containerd/cdi.toml;
+    environment.etc."containerd/cdi.toml".source = ../../cloud-init/containerd/cdi-v3.toml;
 
     hardware.nvidia-container-toolkit.enable = true;
 

@@ -26,7 +26,7 @@ let
       ];
     }).config;
 
-  file = name: /. + root + "/nix/containerd/${name}";
+  file = name: /. + root + "/cloud-init/containerd/${name}";
   has = re: s: builtins.match ".*${re}.*" s != null;
   expect = what: ok: if ok then [ ] else [ what ];
 
@@ -53,13 +53,13 @@ expect "services.k3s is an agent joining serverAddr with tokenFile" (
   !builtins.any (has "/etc/rancher/node") rules
   && !builtins.any (has "rancher/node") (builtins.attrNames (c.environment.etc or { }))
 )
-++ expect "the k3s containerd template is nix/containerd/config-v3.toml.tmpl" (
+++ expect "the k3s containerd template is cloud-init/containerd/config-v3.toml.tmpl" (
   rules == [
     "L+ /var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl - - - - ${file "config-v3.toml.tmpl"}"
   ]
 )
-++ expect "/etc/containerd/cdi.toml is nix/containerd/cdi.toml" (
-  c.environment.etc."containerd/cdi.toml".source == file "cdi.toml"
+++ expect "/etc/containerd/cdi.toml is cloud-init/containerd/cdi-v3.toml" (
+  c.environment.etc."containerd/cdi.toml".source == file "cdi-v3.toml"
 )
 ++ expect "hardware.nvidia-container-toolkit is enabled" c.hardware.nvidia-container-toolkit.enable
 ++ expect "a oneshot writes /etc/cdi/nvidia.yaml with nvidia-ctk, before k3s" (

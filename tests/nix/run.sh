@@ -367,17 +367,17 @@ guest_ok() {
 check "nixosModules.gpuVmGuest: k3s agent, node password left alone, CDI import, toolkit, spec oneshot" guest_ok
 
 fragments_ok() {
-	diff -u - nix/containerd/config-v3.toml.tmpl <<-'EOF' &&
+	diff -u - cloud-init/containerd/config-v3.toml.tmpl <<-'EOF' &&
 		imports = ["/etc/containerd/cdi.toml"]
 		{{ template "base" . }}
 	EOF
-		diff -u - nix/containerd/cdi.toml <<-'EOF'
+		diff -u - cloud-init/containerd/cdi-v3.toml <<-'EOF'
 			[plugins.'io.containerd.cri.v1.runtime']
 			  enable_cdi = true
 			  cdi_spec_dirs = ['/etc/cdi', '/var/run/cdi']
 		EOF
 }
-check "nix/containerd: the containerd CDI fragments" fragments_ok
+check "cloud-init/containerd: the v3 fragments gpuVmGuest installs" fragments_ok
 
 echo "1..$n"
 exit 0

@@ -1,0 +1,3 @@
+module pxeforge.test/containerd-render
+
+go 1.19
