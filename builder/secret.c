@@ -52,6 +52,24 @@ static char *temp_template(const char *path)
 	return tmp;
 }
 
+/* Best effort: the new name survives a crash. The file is complete
+ * either way, so a failure here is not worth undoing it for. */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path + 1)) : NULL;
+	int fd;
+
+	if (slash && !dir)
+		return;
+	fd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int secret_create(const char *path)
 {
 	unsigned char key[PF_SECRET_LEN];
@@ -93,6 +111,8 @@ out:
 	secret_wipe(key, sizeof(key));
 	if (tmp)
 		unlink(tmp);
+	if (!rc)
+		sync_dir(path);
 	free(tmp);
 	return rc;
 }
