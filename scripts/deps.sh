@@ -22,6 +22,10 @@ PACKAGES=(
 	pci.ids
 	valgrind
 	python3
+	# ssh-keygen reads, fingerprints and signs with the generated host keys
+	openssh-client
+	# the CLI tests look for key bytes in what pxeforge printed
+	xxd
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/cli.h"
 #include "pxeforge/secret.h"
 
 struct tmp {
@@ -294,6 +295,20 @@ static void test_wipe(void **state)
 	secret_wipe(NULL, 0);
 }
 
+/* The phrases follow "cluster secret 'PATH' ". */
+static void test_problem(void **state)
+{
+	(void)state;
+	assert_string_equal(secret_problem(-EPERM),
+			    "is readable or writable by group or others; run 'chmod 600' on it");
+	assert_string_equal(secret_problem(-EINVAL),
+			    "is not a 32-byte key made by 'pxeforge secret init'");
+	assert_string_equal(secret_problem(-ENOENT),
+			    "does not exist; create it with 'pxeforge secret init'");
+	assert_string_equal(secret_problem(-EACCES),
+			    "cannot be read: Permission denied");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +324,7 @@ int main(void)
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_derive),
 		cmocka_unit_test(test_wipe),
+		cmocka_unit_test(test_problem),
 	};
 
 	return cmocka_run_group_tests_name("secret", tests, NULL, NULL);
