@@ -14,6 +14,8 @@ static const struct pf_command commands[] = {
 	  "validate only; every problem as file:line:col: message" },
 	{ "render", cmd_render, "render PROFILE --host NAME --target T",
 	  "print one artifact to stdout (dry run)" },
+	{ "secret", cmd_secret, "secret init [FILE]",
+	  "create the cluster secret (32 random bytes, mode 0600)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

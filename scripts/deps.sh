@@ -28,6 +28,10 @@ PACKAGES=(
 	util-linux
 	# Go's text/template renders the k3s containerd templates in tests/containerd/
 	golang-go
+	# ssh-keygen reads, fingerprints and signs with the generated host keys
+	openssh-client
+	# the CLI tests look for key bytes in what pxeforge printed
+	xxd
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot

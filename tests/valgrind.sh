@@ -9,6 +9,8 @@
 #     render EXAMPLE --host FIRST --target ipxe    expect exit 0
 #   for every tests/bad/<name>.yaml case:
 #     check CASE                                   expect exit 1
+#   secret init TMP                                expect exit 0
+#   secret init EXISTING                           expect exit 1
 #   with the machine's kernel modules tree (libkmod, libarchive):
 #     build a profile with modules_dir, gzip and zstd   expect exit 0
 #     check one naming a module the tree lacks          expect exit 1
@@ -54,6 +56,10 @@ for f in tests/bad/*.yaml; do
 	[[ ${base%.*} == *.* ]] && continue
 	add 1 check "$f"
 done
+
+add 0 secret init "@OUT@"
+printf 'x' >"$WORK/exists.key"
+add 1 secret init "$WORK/exists.key"
 
 tree=
 for d in /lib/modules/*/; do

@@ -25,12 +25,18 @@ struct pf_command {
 int cmd_build(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_secret(int argc, char **argv);
 
 /* Parse, validate and plan; prints every problem (sorted) to stderr.
  * Returns PF_EXIT_OK with *profile and *plan set, or an exit code. */
 int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan);
 void cli_unload(struct pf_profile *profile, struct pf_plan *plan);
+
+/* Why secret_load() failed (its return code rc), as a phrase that
+ * follows "cluster secret 'PATH' ": "is readable by group or others; ...".
+ * May point into a static buffer, valid until the next call. */
+const char *secret_problem(int rc);
 
 /* "pxeforge: error: ..." / usage errors with the hint to --help. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

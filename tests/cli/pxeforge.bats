@@ -15,6 +15,7 @@ load helpers
 	assert_output --partial 'build PROFILE [-o OUT]'
 	assert_output --partial 'check PROFILE'
 	assert_output --partial 'render PROFILE --host NAME --target T'
+	assert_output --partial 'secret init [FILE]'
 	assert_output --partial '1 invalid profile'
 }
 
@@ -30,7 +31,7 @@ load helpers
 }
 
 @test "each command answers --help" {
-	for cmd in build check render; do
+	for cmd in build check render secret; do
 		run "$PXEFORGE" "$cmd" --help
 		assert_success
 		assert_output --partial "usage: pxeforge $cmd"
