@@ -33,22 +33,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return PF_EXIT_USAGE;
 }
 
-const char *secret_problem(int rc)
-{
-	static char other[160];
-
-	switch (rc) {
-	case -EPERM:
-		return "is readable or writable by group or others; run 'chmod 600' on it";
-	case -EINVAL:
-		return "is not a 32-byte key made by 'pxeforge secret init'";
-	case -ENOENT:
-		return "does not exist; create it with 'pxeforge secret init'";
-	}
-	snprintf(other, sizeof(other), "cannot be read: %s", strerror(-rc));
-	return other;
-}
-
 /* Archive entries carry one mtime: SOURCE_DATE_EPOCH (the reproducible
  * builds convention) or 0. */
 static int source_date_epoch(long long *out)

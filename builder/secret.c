@@ -197,3 +197,19 @@ out:
 	EVP_MAC_free(mac);
 	return rc;
 }
+
+const char *secret_problem(int rc)
+{
+	static char other[160];
+
+	switch (rc) {
+	case -EPERM:
+		return "is readable or writable by group or others; run 'chmod 600' on it";
+	case -EINVAL:
+		return "is not a 32-byte key made by 'pxeforge secret init'";
+	case -ENOENT:
+		return "does not exist; create it with 'pxeforge secret init'";
+	}
+	snprintf(other, sizeof(other), "cannot be read: %s", strerror(-rc));
+	return other;
+}

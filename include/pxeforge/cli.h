@@ -33,11 +33,6 @@ int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan);
 void cli_unload(struct pf_profile *profile, struct pf_plan *plan);
 
-/* Why secret_load() failed (its return code rc), as a phrase that
- * follows "cluster secret 'PATH' ": "is readable by group or others; ...".
- * May point into a static buffer, valid until the next call. */
-const char *secret_problem(int rc);
-
 /* "pxeforge: error: ..." / usage errors with the hint to --help. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -27,6 +27,11 @@ int secret_load(const char *path, unsigned char key[PF_SECRET_LEN]);
 int secret_derive(const unsigned char key[PF_SECRET_LEN], const char *label,
 		  const char *name, unsigned char out[32]);
 
+/* Why secret_load() failed (its return code rc), as a phrase that
+ * follows "cluster secret 'PATH' ": "is readable by group or others; ...".
+ * May point into a static buffer, valid until the next call. */
+const char *secret_problem(int rc);
+
 /* Zeroes p in a way the compiler cannot drop (OPENSSL_cleanse). */
 void secret_wipe(void *p, size_t n);
 
