@@ -126,6 +126,7 @@ check:
 demo:
 	@scripts/deps.sh
 	@$(MAKE) -s --no-print-directory build/pxeforge
+	@chmod 600 examples/demo-cluster.key  # git checks it out 0644; pxeforge refuses that
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-0} build/pxeforge build examples/c4140.yaml -o out
 	@echo
 	@find out -type f | sort

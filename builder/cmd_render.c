@@ -18,6 +18,11 @@ static const char render_help[] =
 	"  modules-load  OUT/<host>/modules-load.d/vfio.conf\n"
 	"  nixos         OUT/<host>/nixos/boot.nix\n"
 	"  dispatcher    OUT/boot.ipxe (no --host needed)\n"
+	"  meta-data     OUT/<host>/cloud-init/meta-data (hosts with cloud_init)\n"
+	"  network-config OUT/<host>/cloud-init/network-config (with addresses)\n"
+	"\n"
+	"user-data is not printed: it holds the node's SSH host key and k3s\n"
+	"password; build writes it to OUT/<host>/cloud-init/user-data, mode 0600.\n"
 	"\n"
 	"Options:\n"
 	"  -H, --host NAME      the host, by its name in the profile\n"
@@ -35,7 +40,7 @@ static int unknown_target(const char *target)
 		return cli_usage_error("render", "unknown target '%s' (did you mean '%s'?)",
 				       target, hint);
 	return cli_usage_error("render",
-			       "unknown target '%s' (ipxe, cmdline, modprobe, modules-load, nixos or dispatcher)",
+			       "unknown target '%s' (ipxe, cmdline, modprobe, modules-load, nixos, dispatcher, meta-data or network-config)",
 			       target);
 }
 
@@ -92,6 +97,9 @@ int cmd_render(int argc, char **argv)
 				       "missing PROFILE");
 	if (!target)
 		return cli_usage_error("render", "missing --target");
+	if (!strcmp(target, "user-data"))
+		return cli_usage_error("render",
+				       "user-data is not printed: it holds the node's SSH host key and k3s password (build writes OUT/<host>/cloud-init/user-data with mode 0600)");
 	if (!package_target_known(target))
 		return unknown_target(target);
 	if (!host && package_target_needs_host(target))
@@ -106,6 +114,14 @@ int cmd_render(int argc, char **argv)
 		goto clean;
 	}
 	rc = package_render_target(plan, h, target, &out);
+	if (rc == -ENODATA) {
+		cli_error("host '%s' has no %s (%s)", host, target,
+			  strcmp(target, "meta-data") ?
+			  "give cloud_init network addresses" :
+			  "give it cloud_init, or defaults.cloud_init");
+		code = PF_EXIT_INVALID;
+		goto clean;
+	}
 	if (rc) {
 		cli_error("cannot render '%s': %s", target, strerror(-rc));
 		code = PF_EXIT_IO;

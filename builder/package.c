@@ -6,11 +6,15 @@
 #include "pxeforge/pack.h"
 #include "pxeforge/package.h"
 #include "pxeforge/render.h"
+#include "pxeforge/secret.h"
 #include "pxeforge/suggest.h"
 
 struct target {
 	const char *name;
-	const char *path;	/* below OUT/<host>/, or below OUT/ for dispatcher */
+	/* below OUT/<host>/, or below OUT/ for dispatcher; NULL: written by
+	 * package_nocloud with the rest of the seed, rendered here for
+	 * `pxeforge render` only */
+	const char *path;
 	bool skip_empty;	/* no file at all when there is nothing to say */
 	bool in_overlay;	/* also in the initrd overlay, below etc/ */
 	int (*host_fn)(const struct pf_plan_host *h, struct pf_buf *out);
@@ -25,6 +29,37 @@ static int dispatcher(const struct pf_plan *plan, const struct pf_plan_host *h,
 	return render_dispatcher(plan, out);
 }
 
+/* user-data is no target: it holds the node's secrets, never printed. */
+static int nocloud_part(const struct pf_plan_host *h, bool meta,
+			struct pf_buf *out)
+{
+	struct pf_nocloud nc;
+	const struct pf_buf *part;
+	int rc;
+
+	if (!h->cloudinit.enabled)
+		return -ENODATA;
+	nocloud_init(&nc);
+	rc = nocloud_render(&h->cloudinit, &nc);
+	part = meta ? &nc.meta_data : &nc.network_config;
+	if (!rc && !part->len)
+		rc = -ENODATA;
+	if (!rc)
+		rc = buf_append(out, part->data, part->len);
+	nocloud_release(&nc);
+	return rc;
+}
+
+static int meta_data(const struct pf_plan_host *h, struct pf_buf *out)
+{
+	return nocloud_part(h, true, out);
+}
+
+static int network_config(const struct pf_plan_host *h, struct pf_buf *out)
+{
+	return nocloud_part(h, false, out);
+}
+
 static const struct target targets[] = {
 	{ "ipxe", "netboot.ipxe", false, false, NULL, render_ipxe },
 	{ "cmdline", "cmdline", false, false, render_cmdline, NULL },
@@ -34,6 +69,8 @@ static const struct target targets[] = {
 	  render_modules_load, NULL },
 	{ "nixos", "nixos/boot.nix", false, false, render_nixos, NULL },
 	{ "dispatcher", "boot.ipxe", false, false, NULL, dispatcher },
+	{ "meta-data", NULL, false, false, meta_data, NULL },
+	{ "network-config", NULL, false, false, network_config, NULL },
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
@@ -101,10 +138,11 @@ static int overlay_add_closure(const struct pf_modclosure *m,
 }
 
 /* OUT/<host>/overlay.cpio.*: pack already holds the host's module
- * configuration under etc/; the module closure goes below lib/modules/. */
+ * configuration under etc/ and any NoCloud seed; the module closure goes
+ * below lib/modules/. An overlay that carries secrets is itself one. */
 static int package_overlay(const struct pf_plan *plan,
 			   const struct pf_plan_host *h, struct pf_pack *pack,
-			   struct pf_outtree *t, char **failed)
+			   mode_t mode, struct pf_outtree *t, char **failed)
 {
 	struct pf_buf b;
 	char path[4096];
@@ -118,8 +156,72 @@ static int package_overlay(const struct pf_plan *plan,
 				     failed);
 	snprintf(path, sizeof(path), "%s/%s", h->name, h->overlay->name);
 	if (!rc)
-		rc = add_buf(t, path, &b);
+		rc = outtree_add(t, path, b.data, b.len, mode);
+	if (mode == 0600)
+		secret_wipe(b.data, b.len);
 	buf_release(&b);
+	return rc;
+}
+
+/* One NoCloud file into OUT/<host>/cloud-init/, the cidata volume and,
+ * when the seed travels in the overlay, the overlay. */
+static int nocloud_add(const struct pf_plan_host *h, const char *name,
+		       const struct pf_buf *b, mode_t mode,
+		       struct pf_outtree *t, struct pf_pack *iso,
+		       struct pf_pack *overlay)
+{
+	char path[4096];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/cloud-init/%s", h->name, name);
+	rc = outtree_add(t, path, b->data, b->len, mode);
+	if (!rc)
+		rc = pack_add_data(iso, name, b->data, b->len, mode);
+	if (!rc && h->cloudinit.seed == PF_SEED_OVERLAY) {
+		snprintf(path, sizeof(path), PF_NOCLOUD_SEED_DIR "/%s", name);
+		rc = pack_add_data(overlay, path, b->data, b->len, mode);
+	}
+	return rc;
+}
+
+/* OUT/<host>/cloud-init/{user-data,meta-data,network-config} and
+ * OUT/<host>/cidata.iso. *secret: they hold the node's identity. */
+static int package_nocloud(const struct pf_plan *plan,
+			   const struct pf_plan_host *h, struct pf_pack *overlay,
+			   struct pf_outtree *t, bool *secret, char **failed)
+{
+	const struct pf_cloudinit *ci = &h->cloudinit;
+	struct pf_nocloud nc;
+	struct pf_pack iso;
+	struct pf_buf b;
+	char path[4096];
+	mode_t mode;
+	int rc;
+
+	*secret = ci->ssh_private || ci->node_password;
+	mode = *secret ? 0600 : 0644;
+	nocloud_init(&nc);
+	pack_init(&iso);
+	buf_init(&b);
+	rc = nocloud_render(ci, &nc);
+	if (!rc)
+		rc = nocloud_add(h, "user-data", &nc.user_data, mode, t, &iso,
+				 overlay);
+	if (!rc)
+		rc = nocloud_add(h, "meta-data", &nc.meta_data, 0644, t, &iso,
+				 overlay);
+	if (!rc && nc.network_config.len)
+		rc = nocloud_add(h, "network-config", &nc.network_config, 0644,
+				 t, &iso, overlay);
+	if (!rc)
+		rc = pack_iso_write(&iso, "cidata", plan->mtime, &b, failed);
+	snprintf(path, sizeof(path), "%s/cidata.iso", h->name);
+	if (!rc)
+		rc = outtree_add(t, path, b.data, b.len, mode);
+	secret_wipe(b.data, b.len);
+	buf_release(&b);
+	pack_release(&iso);
+	nocloud_release(&nc);
 	return rc;
 }
 
@@ -132,12 +234,15 @@ static int package_host(const struct pf_plan *plan,
 	struct pf_pack pack;
 	struct pf_buf b;
 	char path[4096];
+	bool secret = false;
 	int rc = 0;
 
 	pack_init(&pack);
 	buf_init(&b);
+	if (h->cloudinit.enabled)
+		rc = package_nocloud(plan, h, &pack, t, &secret, failed);
 	for (size_t i = 0; i < NTARGETS && !rc; i++) {
-		if (targets[i].plan_fn == dispatcher)
+		if (targets[i].plan_fn == dispatcher || !targets[i].path)
 			continue;
 		b.len = 0;
 		rc = package_render_target(plan, h, targets[i].name, &b);
@@ -164,7 +269,9 @@ static int package_host(const struct pf_plan *plan,
 		}
 	}
 	if (!rc && h->overlay)
-		rc = package_overlay(plan, h, &pack, t, failed);
+		rc = package_overlay(plan, h, &pack,
+				     secret && h->cloudinit.seed == PF_SEED_OVERLAY ?
+				     0600 : 0644, t, failed);
 clean:
 	pack_release(&pack);
 	buf_release(&b);

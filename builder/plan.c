@@ -8,6 +8,7 @@
 
 #include "pxeforge/buf.h"
 #include "pxeforge/plan.h"
+#include "pxeforge/secret.h"
 
 static const char *const vfio_modules[] = { "vfio_pci", "vfio",
 					    "vfio_iommu_type1" };
@@ -114,7 +115,7 @@ static const char *overlay_name(enum pf_compress c)
 
 /* The overlay goes after the base initrds: Linux unpacks them in order, so
  * its files add to (or replace) theirs. It exists when it has something
- * to say: VFIO configuration or early modules. */
+ * to say: VFIO configuration, early modules or the NoCloud seed. */
 static int plan_overlay(const struct pf_plan *plan, const struct pf_host *h,
 			struct pf_plan_host *ph, struct pf_diag *d)
 {
@@ -128,7 +129,8 @@ static int plan_overlay(const struct pf_plan *plan, const struct pf_host *h,
 	ph->compression = h->boot.compression ? h->boot.compression :
 			  dflt->compression ? dflt->compression :
 			  PF_COMPRESS_GZIP;
-	if (!ph->vfio && !ph->modules.n)
+	if (!ph->vfio && !ph->modules.n &&
+	    !(ph->cloudinit.enabled && ph->cloudinit.seed == PF_SEED_OVERLAY))
 		return 0;
 	v = realloc(ph->initrds, (ph->ninitrds + 1) * sizeof(*v));
 	if (!v)
@@ -381,6 +383,16 @@ static int plan_cmdline(const struct pf_plan *plan, const struct pf_host *h,
 		buf_release(&b);
 	}
 	add_list(&c, &h->boot.kernel_params, "", "host kernel_params");
+	if (ph->cloudinit.enabled && ph->cloudinit.seed == PF_SEED_URL) {
+		/* NoCloud's own syntax: "s=" then the seed directory, with
+		 * its trailing '/'; one token, no quotes. */
+		if (asprintf(&token, "ds=nocloud;s=%s",
+			     ph->cloudinit.seed_url) < 0)
+			return -ENOMEM;
+		add_token(&c, token, "cloud_init seed", &ph->cloudinit.seed_mark);
+		free(token);
+		token = NULL;
+	}
 	for (size_t i = 0; i < ph->ninitrds && c.rc != -ENOMEM; i++) {
 		if (asprintf(&token, "initrd=%s", ph->initrds[i].name) < 0)
 			return -ENOMEM;
@@ -477,7 +489,8 @@ static int plan_nixos_params(struct pf_plan_host *ph)
 }
 
 static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
-		     struct pf_plan_host *ph, struct pf_diag *d)
+		     const unsigned char *key, struct pf_plan_host *ph,
+		     struct pf_diag *d)
 {
 	int rc, first = 0;
 
@@ -488,6 +501,7 @@ static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
 	strlist_init(&ph->modules);
 	strlist_init(&ph->vfio_ids);
 	modclosure_init(&ph->closure);
+	cloudinit_init(&ph->cloudinit);
 	/* Plan runs on profiles with validation errors too, so that all
 	 * problems are reported together: skip what validation rejected. */
 	ph->name = strdup(h->name.s ? h->name.s : "");
@@ -517,6 +531,10 @@ static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
 	if (rc == -ENOMEM)
 		return rc;
 	first = first ? first : rc;
+	rc = plan_cloudinit_host(plan, h, ph, key, d, &ph->cloudinit);
+	if (rc == -ENOMEM)
+		return rc;
+	first = first ? first : rc;
 	rc = plan_overlay(plan, h, ph, d);
 	if (rc == -ENOMEM)
 		return rc;
@@ -534,10 +552,34 @@ static int plan_host(const struct pf_plan *plan, const struct pf_host *h,
 	return rc;
 }
 
+/* The cluster secret, when the profile names one: checked even when no
+ * host uses it, so a bad key file is found before it matters. */
+static int plan_secret(const struct pf_profile *p, struct pf_diag *d,
+		       unsigned char key[PF_SECRET_LEN], bool *have)
+{
+	int rc;
+
+	*have = false;
+	if (!p->cluster_secret_path)
+		return 0;
+	rc = secret_load(p->cluster_secret_path, key);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		diag_error(d, &p->cluster_secret.mark, "cluster secret '%s' %s",
+			   p->cluster_secret_path, secret_problem(rc));
+		return -EINVAL;
+	}
+	*have = true;
+	return 0;
+}
+
 int plan_build(const struct pf_profile *p, struct pf_diag *d,
 	       struct pf_plan **out)
 {
+	unsigned char key[PF_SECRET_LEN];
 	struct pf_plan *plan;
+	bool have_key = false;
 	int rc = 0;
 
 	*out = NULL;
@@ -561,8 +603,12 @@ int plan_build(const struct pf_profile *p, struct pf_diag *d,
 		rc = -ENOMEM;
 		goto clean;
 	}
+	rc = plan_secret(p, d, key, &have_key);
+	if (rc == -ENOMEM)
+		goto clean;
 	for (size_t i = 0; i < p->nhosts; i++) {
-		int hrc = plan_host(plan, &p->hosts[i], &plan->hosts[i], d);
+		int hrc = plan_host(plan, &p->hosts[i], have_key ? key : NULL,
+				    &plan->hosts[i], d);
 
 		plan->nhosts = i + 1;
 		if (hrc == -ENOMEM) {
@@ -577,6 +623,7 @@ int plan_build(const struct pf_profile *p, struct pf_diag *d,
 	*out = plan;
 	plan = NULL;
 clean:
+	secret_wipe(key, sizeof(key));
 	plan_free(plan);
 	return rc;
 }
@@ -607,6 +654,7 @@ void plan_free(struct pf_plan *plan)
 		free(ph->module_marks);
 		strlist_release(&ph->vfio_ids);
 		modclosure_release(&ph->closure);
+		cloudinit_release(&ph->cloudinit);
 	}
 	free(plan->hosts);
 	free(plan->base_url);

@@ -13,16 +13,18 @@
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const top_keys[] = { "version", "defaults", "hosts" };
+static const char *const top_keys[] = { "version", "defaults", "hosts",
+					"cluster_secret" };
 static const char *const defaults_keys[] = { "base_url", "kernel", "initrds",
 					     "kernel_params", "console",
 					     "initrd_modules", "modules_dir",
-					     "overlay_compression" };
+					     "overlay_compression",
+					     "cloud_init" };
 static const char *const host_keys[] = { "name", "macs", "cpu", "gpus",
 					 "kernel", "initrds", "kernel_params",
 					 "console", "initrd_modules",
 					 "modules_dir", "overlay_compression",
-					 "nixos" };
+					 "nixos", "cloud_init" };
 static const char *const gpu_keys[] = { "address", "id", "model", "role",
 					"functions" };
 static const char *const function_keys[] = { "address", "id" };
@@ -31,6 +33,13 @@ static const char *const nixos_keys[] = { "toplevel", "kernel_params",
 					  "initrd_modules",
 					  "initrd_available_modules",
 					  "from_json" };
+static const char *const cloud_init_keys[] = { "seed", "seed_url",
+					       "ssh_authorized_keys", "k3s",
+					       "network" };
+static const char *const k3s_keys[] = { "role", "server", "token_file",
+					"containerd" };
+static const char *const network_keys[] = { "addresses", "gateway",
+					    "nameservers", "search" };
 static const char *const nixos_json_keys[] = { "toplevel", "kernel_params",
 					       "initrd_modules",
 					       "initrd_available_modules" };
@@ -459,6 +468,86 @@ static void parse_nixos(struct parser *P, const struct pf_node *n,
 			   "missing 'toplevel' in nixos (the system's store path, for init=<toplevel>/init)");
 }
 
+/* A mapping-valued key: the node when it is a mapping, else NULL (absent,
+ * null, or the wrong type, reported). */
+static const struct pf_node *get_map(struct parser *P,
+				     const struct pf_node *map, const char *key,
+				     const char *const *keys, size_t n)
+{
+	const struct pf_node *v = node_get(map, key);
+
+	if (!v || node_is_null(v) || !want_kind(P, v, PF_NODE_MAP, key))
+		return NULL;
+	check_keys(P, v, keys, n, key);
+	return v;
+}
+
+static void parse_k3s(struct parser *P, const struct pf_node *map,
+		      struct pf_k3s_cfg *k)
+{
+	static const char *const roles[] = { "agent", "server" };
+	static const char *const versions[] = { "2", "3" };
+	const struct pf_node *n = get_map(P, map, "k3s", k3s_keys,
+					  NKEYS(k3s_keys));
+	int i;
+
+	if (!n)
+		return;
+	k->given = true;
+	k->mark = n->mark;
+	get_str(P, n, "role", &k->role);
+	get_str(P, n, "server", &k->server);
+	get_str(P, n, "token_file", &k->token_file);
+	get_str(P, n, "containerd", &k->containerd);
+	if (k->role.s) {
+		i = parse_choice(P, &k->role, "k3s role", roles, 2,
+				 "'agent' or 'server'");
+		if (i >= 0)
+			k->role_v = i == 0 ? PF_K3S_AGENT : PF_K3S_SERVER;
+	}
+	if (k->containerd.s) {
+		i = parse_choice(P, &k->containerd,
+				 "containerd config version", versions, 2,
+				 "2 (containerd 1.7) or 3 (containerd 2.x)");
+		if (i >= 0)
+			k->containerd_v = i + 2;
+	}
+}
+
+static void parse_cloud_init(struct parser *P, const struct pf_node *map,
+			     struct pf_cloudinit_cfg *c)
+{
+	static const char *const seeds[] = { "overlay", "url" };
+	const struct pf_node *n = get_map(P, map, "cloud_init", cloud_init_keys,
+					  NKEYS(cloud_init_keys));
+	const struct pf_node *net;
+	int i;
+
+	if (!n)
+		return;
+	c->given = true;
+	c->mark = n->mark;
+	get_str(P, n, "seed", &c->seed);
+	get_str(P, n, "seed_url", &c->seed_url);
+	get_strv(P, n, "ssh_authorized_keys", &c->ssh_authorized_keys);
+	if (c->seed.s) {
+		i = parse_choice(P, &c->seed, "seed", seeds, 2,
+				 "'overlay' or 'url'");
+		if (i >= 0)
+			c->seed_v = i == 0 ? PF_SEED_OVERLAY : PF_SEED_URL;
+	}
+	parse_k3s(P, n, &c->k3s);
+	net = get_map(P, n, "network", network_keys, NKEYS(network_keys));
+	if (!net)
+		return;
+	c->network.given = true;
+	c->network.mark = net->mark;
+	get_strv(P, net, "addresses", &c->network.addresses);
+	get_str(P, net, "gateway", &c->network.gateway);
+	get_strv(P, net, "nameservers", &c->network.nameservers);
+	get_strv(P, net, "search", &c->network.search);
+}
+
 static void parse_host(struct parser *P, const struct pf_node *n,
 		       struct pf_host *h)
 {
@@ -489,6 +578,7 @@ static void parse_host(struct parser *P, const struct pf_node *n,
 	nixos = node_get(n, "nixos");
 	if (nixos && !node_is_null(nixos))
 		parse_nixos(P, nixos, &h->nixos);
+	parse_cloud_init(P, n, &h->cloud_init);
 }
 
 static void parse_root(struct parser *P, const struct pf_node *root)
@@ -509,6 +599,14 @@ static void parse_root(struct parser *P, const struct pf_node *root)
 			   "defaults");
 		get_str(P, defaults, "base_url", &p->base_url);
 		parse_boot(P, defaults, &p->defaults);
+		parse_cloud_init(P, defaults, &p->cloud_init);
+	}
+	get_str(P, root, "cluster_secret", &p->cluster_secret);
+	if (p->cluster_secret.s) {
+		p->cluster_secret_path = resolve_path(p->path,
+						      p->cluster_secret.s);
+		if (!p->cluster_secret_path)
+			fail(P, -ENOMEM);
 	}
 	hosts = node_get(root, "hosts");
 	if (!hosts || node_is_null(hosts)) {
@@ -574,6 +672,14 @@ clean:
 	return rc;
 }
 
+static void cloud_init_release(struct pf_cloudinit_cfg *c)
+{
+	free(c->ssh_authorized_keys.v);
+	free(c->network.addresses.v);
+	free(c->network.nameservers.v);
+	free(c->network.search.v);
+}
+
 static void boot_release(struct pf_boot *b)
 {
 	free(b->initrds);
@@ -598,9 +704,12 @@ void profile_free(struct pf_profile *p)
 		free(h->nixos.kernel_params.v);
 		free(h->nixos.initrd_modules.v);
 		free(h->nixos.initrd_available_modules.v);
+		cloud_init_release(&h->cloud_init);
 	}
 	free(p->hosts);
 	boot_release(&p->defaults);
+	cloud_init_release(&p->cloud_init);
+	free(p->cluster_secret_path);
 	for (size_t i = 0; i < p->ndocs; i++)
 		doc_free(p->docs[i]);
 	free(p->docs);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pxeforge/cloudinit.h"
 #include "pxeforge/cmdline.h"
 #include "pxeforge/diag.h"
 #include "pxeforge/modclosure.h"
@@ -36,6 +37,7 @@ struct pf_plan_host {
 	struct pf_strlist vfio_ids;	/* "10de:1db1", deduplicated, profile order */
 	bool vfio;			/* any GPU with role vfio */
 	bool blacklist_nouveau;		/* vfio, and no NVIDIA device with role host */
+	struct pf_cloudinit cloudinit;	/* NoCloud payloads, when enabled */
 };
 
 struct pf_plan {
@@ -52,6 +54,11 @@ struct pf_plan {
 int plan_build(const struct pf_profile *p, struct pf_diag *d,
 	       struct pf_plan **out);
 void plan_free(struct pf_plan *plan);
+/* The host's cloud-init (builder/plan_cloudinit.c); key is the cluster
+ * secret or NULL. Problems go to d: -EINVAL, -ENOMEM or 0. */
+int plan_cloudinit_host(const struct pf_plan *plan, const struct pf_host *h,
+			const struct pf_plan_host *ph, const unsigned char *key,
+			struct pf_diag *d, struct pf_cloudinit *ci);
 const struct pf_plan_host *plan_host_find(const struct pf_plan *plan,
 					  const char *name);
 /* "aa:bb:cc:dd:ee:ff" -> "aa-bb-cc-dd-ee-ff" (iPXE's ${mac:hexhyp}) into buf[18]. */

@@ -84,6 +84,42 @@ struct pf_nixos {
 	bool from_json_ok;		/* it was read and parsed */
 };
 
+/* cloud_init: in defaults and per host; a host's keys override the
+ * defaults' one by one (k3s and network key by key too). */
+enum pf_seed { PF_SEED_UNSET, PF_SEED_OVERLAY, PF_SEED_URL };
+enum pf_k3s_role { PF_K3S_UNSET, PF_K3S_AGENT, PF_K3S_SERVER };
+
+struct pf_k3s_cfg {
+	bool given;
+	struct pf_mark mark;
+	struct pf_str role;		/* agent (default) or server */
+	enum pf_k3s_role role_v;
+	struct pf_str server;		/* https://10.0.0.1:6443 */
+	struct pf_str token_file;	/* a path on the node */
+	struct pf_str containerd;	/* config version: "3" (default) or "2" */
+	int containerd_v;		/* 0: not given */
+};
+
+struct pf_net_cfg {
+	bool given;
+	struct pf_mark mark;
+	struct pf_strv addresses;	/* "10.0.0.21/24" */
+	struct pf_str gateway;
+	struct pf_strv nameservers;
+	struct pf_strv search;
+};
+
+struct pf_cloudinit_cfg {
+	bool given;
+	struct pf_mark mark;
+	struct pf_str seed;		/* overlay (default) or url */
+	enum pf_seed seed_v;
+	struct pf_str seed_url;
+	struct pf_strv ssh_authorized_keys;
+	struct pf_k3s_cfg k3s;
+	struct pf_net_cfg network;
+};
+
 struct pf_host {
 	struct pf_mark mark;
 	struct pf_str name;
@@ -94,6 +130,7 @@ struct pf_host {
 	size_t ngpus;
 	struct pf_boot boot;
 	struct pf_nixos nixos;
+	struct pf_cloudinit_cfg cloud_init;
 };
 
 struct pf_profile {
@@ -102,7 +139,10 @@ struct pf_profile {
 	size_t ndocs;
 	struct pf_str version;
 	struct pf_str base_url;
+	struct pf_str cluster_secret;	/* key file, as written */
+	char *cluster_secret_path;	/* the same, relative to the profile's dir */
 	struct pf_boot defaults;
+	struct pf_cloudinit_cfg cloud_init;	/* defaults' */
 	struct pf_host *hosts;
 	size_t nhosts;
 	struct pf_mark hosts_mark;

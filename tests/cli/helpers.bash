@@ -6,6 +6,8 @@ setup() {
 	cd "$BATS_TEST_DIRNAME/../.."
 	PXEFORGE=${PXEFORGE:-$PWD/build/pxeforge}
 	export LC_ALL=C SOURCE_DATE_EPOCH=0
+	# git checks the public demo key out 0644, which pxeforge refuses
+	chmod 600 examples/demo-cluster.key
 	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/pxeforge-cli.XXXXXX")
 }
 
