@@ -8,6 +8,7 @@
     "loglevel=4"
     "console=tty0"
     "console=ttyS0,115200n8"
+    "ds=nocloud;s=http://10.20.0.1/pxe/c4140/cloud-init/"
   ];
   boot.initrd.kernelModules = [
     "vfio_pci"
