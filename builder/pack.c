@@ -13,6 +13,7 @@
 
 #include "pxeforge/outtree.h"
 #include "pxeforge/pack.h"
+#include "pxeforge/secret.h"
 
 void pack_init(struct pf_pack *p)
 {
@@ -26,6 +27,9 @@ void pack_release(struct pf_pack *p)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].path);
+		/* owner-only entries are secrets (the NoCloud user-data) */
+		if (p->v[i].data && !(p->v[i].mode & 0077))
+			secret_wipe(p->v[i].data, p->v[i].len);
 		free(p->v[i].data);
 		free(p->v[i].src);
 	}
