@@ -22,6 +22,8 @@ PACKAGES=(
 	pci.ids
 	valgrind
 	python3
+	# tests/unit/test_fetch.c: self-signed certificates for its HTTPS server
+	openssl
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot
