@@ -32,6 +32,8 @@ PACKAGES=(
 	openssh-client
 	# the CLI tests look for key bytes in what pxeforge printed
 	xxd
+	# tests/unit/test_fetch.c: self-signed certificates for its HTTPS server
+	openssl
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot
