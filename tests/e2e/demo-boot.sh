@@ -4,8 +4,10 @@
 # serial console on this terminal: SeaBIOS, iPXE fetching boot.ipxe and the
 # host's script over TFTP, the kernel, the base initrd plus pxeforge's
 # overlay, the init's report (PXEFORGE-E2E lines: /proc/cmdline, IOMMU
-# groups, every PCI device and its driver) and the power-off. Ctrl-A X or
-# Ctrl-C stops QEMU early.
+# groups, every PCI device and its driver, each NoCloud seed file's size,
+# mode and SHA-256) and the power-off. Ctrl-A X or Ctrl-C stops QEMU early.
+# The profile's cluster secret is a throwaway key made with `pxeforge
+# secret init` for this run.
 #
 #   tests/e2e/demo-boot.sh OUT        (make demo-boot uses out/demo-boot)
 #
@@ -27,7 +29,12 @@ kver=$(e2e_kver) || {
 }
 work=$(mktemp -d "${TMPDIR:-/tmp}/pxeforge-demo-boot.XXXXXX") || exit 3
 trap 'rm -rf "$work"' EXIT
-e2e_profile tests/e2e/profiles/intel.yaml.in "/lib/modules/$kver" "$work/demo-boot.yaml"
+"$pxeforge" secret init "$work/cluster.key" || exit $?
+e2e_profile tests/e2e/profiles/intel.yaml.in "/lib/modules/$kver" \
+	"$work/cluster.key" "$work/demo-boot.yaml" || {
+	echo "demo-boot: cannot render tests/e2e/profiles/intel.yaml.in" >&2
+	exit 1
+}
 
 echo "demo-boot: profile (tests/e2e/profiles/intel.yaml.in, modules of kernel $kver):"
 grep -v '^#' "$work/demo-boot.yaml" | sed 's/^/    /'

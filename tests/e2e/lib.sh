@@ -22,15 +22,19 @@ e2e_kver() {
 	echo "$best"
 }
 
-# e2e_profile TEMPLATE MODULES_DIR OUTFILE: the profile template with
-# @MODULES_DIR@ replaced.
+# e2e_profile TEMPLATE MODULES_DIR CLUSTER_SECRET OUTFILE: the profile
+# template with @MODULES_DIR@ and @CLUSTER_SECRET@ replaced. Returns 1 when
+# the result still holds an @NAME@ placeholder (a template this does not
+# know how to fill).
 e2e_profile() {
 	local line
 	{
 		while IFS= read -r line || [ -n "$line" ]; do
-			printf '%s\n' "${line//@MODULES_DIR@/$2}"
+			line=${line//@MODULES_DIR@/$2}
+			printf '%s\n' "${line//@CLUSTER_SECRET@/$3}"
 		done <"$1"
-	} >"$3"
+	} >"$4" || return 1
+	! grep -qE '@[A-Z_]+@' "$4"
 }
 
 # e2e_images SCRIPT: print "kernel NAME URL" and "initrd NAME URL" for each

@@ -10,16 +10,27 @@
 # base initrd, pxeforge's overlay). The base initrd (tests/e2e/mkinitrd.sh)
 # holds only busybox and tests/e2e/init, which loads the modules the overlay
 # lists and reports on the serial console. Cases:
-#   intel    cpu intel, -device intel-iommu: edu must be bound to vfio-pci
+#   intel    cpu intel, -device intel-iommu: edu must be bound to vfio-pci;
+#            cloud-init seed in the overlay: the guest's
+#            /var/lib/cloud/seed/nocloud must hold exactly the files of
+#            OUT/<host>/cloud-init/, same size and SHA-256, user-data 0600
+#            and the others 0644
 #   amd      cpu amd, -device amd-iommu, zstd overlay: edu must be bound to
-#            vfio-pci
+#            vfio-pci; cloud-init seed_url: /proc/cmdline must carry
+#            ds=nocloud;s=<seed_url>/<host>/cloud-init/ and the guest must
+#            have no seed directory
 #   control  edu with role host (no IOMMU/vfio-pci.ids parameters, no
-#            modprobe options; vfio_pci still loaded): edu must NOT be bound
+#            modprobe options; vfio_pci still loaded): edu must NOT be bound;
+#            no cloud-init: no seed directory
 # Checked for every case: the build and its overlay; iPXE fetched every
 # file; the guest booted and reported; /proc/cmdline equals OUT/<host>/cmdline
-# token for token; the guest loaded exactly the overlay's modules-load.d.
+# token for token; the guest loaded exactly the overlay's modules-load.d;
+# the NoCloud seed as above. The guest reports seed files by size, mode and
+# SHA-256, never their content (user-data holds the node's secrets).
 #
-# Serial logs, QEMU's messages and the rendered profiles stay in build/e2e/.
+# Serial logs, QEMU's messages, the rendered profiles and the cluster secret
+# they name (made afresh by `pxeforge secret init` on every run) stay in
+# build/e2e/.
 # A missing prerequisite (qemu, iPXE ROM, kernel, busybox-static, cpio,
 # pxeforge) is a failed test, never a skip.
 #
@@ -42,10 +53,16 @@ EDU_ID=1234:11e8
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
 
-declare -A HOST IOMMU EXPECT OVERLAY
-HOST[intel]=e2e-intel IOMMU[intel]=intel EXPECT[intel]=vfio OVERLAY[intel]=overlay.cpio.gz
-HOST[amd]=e2e-amd IOMMU[amd]=amd EXPECT[amd]=vfio OVERLAY[amd]=overlay.cpio.zst
-HOST[control]=e2e-control IOMMU[control]=intel EXPECT[control]=not-vfio OVERLAY[control]=overlay.cpio.gz
+# SEED: where the case's NoCloud seed is: overlay, url (SEED_URL, as in
+# its profile) or none.
+declare -A HOST IOMMU EXPECT OVERLAY SEED SEED_URL
+HOST[intel]=e2e-intel IOMMU[intel]=intel EXPECT[intel]=vfio OVERLAY[intel]=overlay.cpio.gz SEED[intel]=overlay
+HOST[amd]=e2e-amd IOMMU[amd]=amd EXPECT[amd]=vfio OVERLAY[amd]=overlay.cpio.zst SEED[amd]=url
+SEED_URL[amd]=http://10.0.2.2/pxe
+HOST[control]=e2e-control IOMMU[control]=intel EXPECT[control]=not-vfio OVERLAY[control]=overlay.cpio.gz SEED[control]=none
+# The seed files pxeforge writes for the overlay case, with the mode it packs.
+NOCLOUD_FILES=(meta-data network-config user-data)
+declare -A NOCLOUD_MODE=([meta-data]=0644 [network-config]=0644 [user-data]=0600)
 cases=(intel amd control)
 if [ $# -gt 0 ]; then
 	for c in "$@"; do
@@ -60,7 +77,7 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pxeforge-e2e.XXXXXX") || exit 3
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$LOGS" || exit 3
-rm -f "$LOGS"/*.log "$LOGS"/*.yaml
+rm -f "$LOGS"/*.log "$LOGS"/*.yaml "$LOGS/cluster.key"
 diag=$WORK/diag
 
 # --- prerequisites -----------------------------------------------------------
@@ -104,6 +121,15 @@ if ! tests/e2e/mkinitrd.sh "$WORK/initrd" >"$diag" 2>&1; then
 	exit 0
 fi
 
+# The profiles' cluster secret, new on every run (secret init never
+# overwrites); absolute, as the rendered profiles name it.
+key=$PWD/$LOGS/cluster.key
+if ! "$PXEFORGE" secret init "$key" >"$diag" 2>&1 </dev/null; then
+	fail "e2e: pxeforge secret init $LOGS/cluster.key" "$diag"
+	echo "1..$n"
+	exit 0
+fi
+
 # --- build every case, then boot them, E2E_JOBS at a time --------------------
 
 declare -A BUILT
@@ -111,8 +137,16 @@ for c in "${cases[@]}"; do
 	host=${HOST[$c]}
 	out=$WORK/$c/out
 	mkdir -p "$WORK/$c"
-	e2e_profile "tests/e2e/profiles/$c.yaml.in" "/lib/modules/$kver" "$LOGS/$c.yaml"
 	: >"$diag"
+	if ! e2e_profile "tests/e2e/profiles/$c.yaml.in" "/lib/modules/$kver" "$key" "$LOGS/$c.yaml"; then
+		{
+			echo "cannot render tests/e2e/profiles/$c.yaml.in; placeholders left:"
+			grep -noE '@[A-Z_]+@' "$LOGS/$c.yaml"
+		} >"$diag"
+		fail "$c: pxeforge build tests/e2e/profiles/$c.yaml.in" "$diag"
+		BUILT[$c]=0
+		continue
+	fi
 	"$PXEFORGE" build "$LOGS/$c.yaml" -o "$out" -q >"$WORK/$c/build.out" 2>"$WORK/$c/build.err" </dev/null
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
@@ -141,6 +175,41 @@ for c in "${cases[@]}"; do
 		fail "$c: the host script loads pxeforge's overlay $ov" "$diag"
 	else
 		pass "$c: the host script loads pxeforge's overlay $ov"
+	fi
+
+	# The payloads the boot checks against are the ones the profile means.
+	: >"$diag"
+	ci=$out/$host/cloud-init
+	case ${SEED[$c]} in
+	overlay)
+		what="OUT/$host/cloud-init has ${NOCLOUD_FILES[*]}; user-data has the node password and containerd's files"
+		for f in "${NOCLOUD_FILES[@]}"; do
+			[ -s "$ci/$f" ] || echo "pxeforge wrote no (or an empty) $host/cloud-init/$f" >>"$diag"
+		done
+		# Paths only: the lines' content is secret.
+		for p in /etc/rancher/node/password /etc/rancher/k3s/config.yaml \
+			/var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl \
+			/etc/containerd/cdi.toml; do
+			grep -qxF -- "- path: $p" "$ci/user-data" 2>/dev/null ||
+				echo "$host/cloud-init/user-data writes no $p" >>"$diag"
+		done
+		;;
+	url)
+		tok="ds=nocloud;s=${SEED_URL[$c]}/$host/cloud-init/"
+		what="OUT/$host/cmdline carries $tok"
+		read -r -a exp <"$out/$host/cmdline"
+		printf '%s\n' "${exp[@]}" | grep -qxF -- "$tok" ||
+			echo "OUT/$host/cmdline: ${exp[*]}" >"$diag"
+		;;
+	none)
+		what="no OUT/$host/cloud-init"
+		[ -e "$ci" ] && echo "pxeforge wrote $host/cloud-init for a profile without cloud_init" >"$diag"
+		;;
+	esac
+	if [ -s "$diag" ]; then
+		fail "$c: $what" "$diag"
+	else
+		pass "$c: $what"
 	fi
 done
 
@@ -335,8 +404,59 @@ for c in "${cases[@]}"; do
 		fi
 	fi
 
-	# What the guest found in the NoCloud seed directory (not checked yet).
-	sed -n 's/^PXEFORGE-E2E nocloud /# '"$c"': nocloud: /p' "$report"
+	# The NoCloud seed directory, as the guest found it.
+	: >"$diag"
+	sed -n 's/^PXEFORGE-E2E nocloud //p' "$report" >"$WORK/$c/nocloud.got"
+	case ${SEED[$c]} in
+	overlay)
+		# Every file of OUT/<host>/cloud-init, none missing, none extra,
+		# the same bytes (size, SHA-256) with the mode pxeforge packs.
+		what="the guest's /var/lib/cloud/seed/nocloud holds exactly OUT/$host/cloud-init's files, same size, SHA-256 and mode"
+		for p in "$out/$host/cloud-init"/*; do
+			[ -f "$p" ] || continue
+			f=${p##*/}
+			sum=$(sha256sum <"$p")
+			echo "file $f $(stat -c %s "$p") ${NOCLOUD_MODE[$f]:-0644} ${sum%% *}"
+		done | LC_ALL=C sort >"$WORK/$c/nocloud.want"
+		LC_ALL=C sort -o "$WORK/$c/nocloud.got" "$WORK/$c/nocloud.got"
+		if [ "$booted" = 0 ]; then
+			echo "$noreport" >"$diag"
+		elif ! diff -u --label "OUT/$host/cloud-init (file name size mode sha256)" \
+			--label "guest /var/lib/cloud/seed/nocloud" \
+			"$WORK/$c/nocloud.want" "$WORK/$c/nocloud.got" >"$diag"; then
+			echo "(\"absent\": no seed directory in the guest; \"other\": not a regular file)" >>"$diag"
+		fi
+		;;
+	url)
+		tok="ds=nocloud;s=${SEED_URL[$c]}/$host/cloud-init/"
+		what="/proc/cmdline carries $tok and the guest has no seed directory"
+		if [ "$booted" = 0 ]; then
+			echo "$noreport" >"$diag"
+		else
+			read -r -a got <<<"$(field "$report" cmdline)"
+			printf '%s\n' "${got[@]}" | grep -qxF -- "$tok" ||
+				echo "guest /proc/cmdline: ${got[*]}" >>"$diag"
+			if [ "$(cat "$WORK/$c/nocloud.got")" != absent ]; then
+				echo "the seed should be fetched, not in the overlay; the guest reported:" >>"$diag"
+				cat "$WORK/$c/nocloud.got" >>"$diag"
+			fi
+		fi
+		;;
+	none)
+		what="the guest has no seed directory (no cloud_init)"
+		if [ "$booted" = 0 ]; then
+			echo "$noreport" >"$diag"
+		elif [ "$(cat "$WORK/$c/nocloud.got")" != absent ]; then
+			echo "the guest reported:" >"$diag"
+			cat "$WORK/$c/nocloud.got" >>"$diag"
+		fi
+		;;
+	esac
+	if [ -s "$diag" ]; then
+		fail "$c: $what" "$diag"
+	else
+		pass "$c: $what"
+	fi
 done
 
 echo "1..$n"
