@@ -27,7 +27,8 @@ static void usage(FILE *fp)
 	      "Builds what diskless hosts need to PXE-boot with iPXE, above all GPU\n"
 	      "hosts whose GPUs go to VMs through VFIO: iPXE scripts with the full\n"
 	      "kernel command line, VFIO module configuration and NixOS modules,\n"
-	      "from one machine profile (YAML or JSON).\n"
+	      "cloud-init NoCloud seeds with a stable identity per node, from one\n"
+	      "machine profile (YAML or JSON).\n"
 	      "\n"
 	      "Commands:\n", fp);
 	for (size_t i = 0; i < NCOMMANDS; i++)
