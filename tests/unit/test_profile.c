@@ -294,7 +294,7 @@ static void unknown_key_lists_known_keys(void **state)
 		"        id: \"10de:1db1\"\n"
 		"        role: host\n"
 		"        vendor: nvidia\n",
-		"p.yaml:4:5: error: unknown key 'foo' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos)\n"
+		"p.yaml:4:5: error: unknown key 'foo' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos, cloud_init)\n"
 		"p.yaml:9:9: error: unknown key 'vendor' in gpu (known keys: address, id, model, role, functions)\n");
 }
 
@@ -1011,13 +1011,13 @@ static void many_errors_sorted_by_line(void **state)
 		"  - name: c4140\n"
 		"    macs: []\n"
 		"    modle: x\n",
-		"p.yaml:4:3: error: unknown key 'consoel' in defaults (known keys: base_url, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression)\n"
+		"p.yaml:4:3: error: unknown key 'consoel' in defaults (known keys: base_url, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, cloud_init)\n"
 		"p.yaml:7:12: error: invalid MAC address 'b0:26:28:4a:10:0g' (expected six hex pairs, e.g. 'aa:bb:cc:dd:ee:ff')\n"
 		"p.yaml:11:13: error: PCI id '10de:1db6' is the Tesla V100 PCIe 32GB, not the Tesla V100 SXM2 16GB (did you mean '10de:1db1', Tesla V100 SXM2 16GB?)\n"
 		"p.yaml:13:15: error: unknown role 'vfoi' (did you mean 'vfio'?)\n"
 		"p.yaml:14:11: error: duplicate host name 'c4140' (first at p.yaml:6:11)\n"
 		"p.yaml:15:11: error: host 'c4140' has no MAC addresses\n"
-		"p.yaml:16:5: error: unknown key 'modle' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos)\n");
+		"p.yaml:16:5: error: unknown key 'modle' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos, cloud_init)\n");
 	assert_int_equal(diag_errors(c->d), 7);
 }
 
