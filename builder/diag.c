@@ -124,6 +124,25 @@ const char *mark_format(const struct pf_mark *m, char *buf, size_t size)
 	return buf;
 }
 
+static bool same_place(const struct pf_diag_msg *a,
+		       const struct pf_diag_msg *b)
+{
+	return !a->file == !b->file &&
+	       (!a->file || !strcmp(a->file, b->file)) &&
+	       a->line == b->line && a->col == b->col;
+}
+
+/* A value of defaults is checked once per host that inherits it: say its
+ * problem once. After sorting, messages at one place are adjacent. */
+static bool said_before(const struct pf_diag *d, size_t i)
+{
+	for (size_t j = i; j-- > 0 && same_place(&d->v[j], &d->v[i]);)
+		if (d->v[j].sev == d->v[i].sev &&
+		    !strcmp(d->v[j].text, d->v[i].text))
+			return true;
+	return false;
+}
+
 void diag_print(struct pf_diag *d, FILE *fp)
 {
 	/* Sorting in place keeps printing allocation-free; seq keeps it stable. */
@@ -134,6 +153,8 @@ void diag_print(struct pf_diag *d, FILE *fp)
 		struct pf_mark at = { m->file, m->line, m->col };
 		char place[4096];
 
+		if (said_before(d, i))
+			continue;
 		fprintf(fp, "%s: %s: %s\n", mark_format(&at, place, sizeof(place)),
 			m->sev == PF_ERROR ? "error" : "warning", m->text);
 	}

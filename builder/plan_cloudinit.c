@@ -81,14 +81,15 @@ static bool authorized_key_valid(const char *s)
 	return known && strchr(s, ' ') && !strpbrk(s, "\r\n");
 }
 
+/* hint: "" or " (what is expected)", after the quoted subject */
 static int copy_list(struct pf_diag *d, const struct pf_strv *v,
 		     bool (*ok)(const char *), const char *what,
-		     struct pf_strlist *out, int *bad)
+		     const char *hint, struct pf_strlist *out, int *bad)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		if (!ok(v->v[i].s)) {
-			diag_error(d, &v->v[i].mark, "invalid %s '%s'", what,
-				   v->v[i].s);
+			diag_error(d, &v->v[i].mark, "invalid %s '%s'%s", what,
+				   v->v[i].s, hint);
 			*bad = -EINVAL;
 			continue;
 		}
@@ -115,15 +116,15 @@ static int plan_network(const struct pf_cloudinit_cfg *hc,
 	const struct pf_str *gw = pick_str(&hn->gateway, &dn->gateway);
 	int bad = 0;
 
-	if (!addrs->n)
-		return 0;	/* DHCP: cloud-init's own fallback */
-	ci->network = true;
-	if (copy_list(d, addrs, cidr_ok, "address (expected ip/prefix, e.g. '10.0.0.21/24')",
+	/* checked even when unused (no addresses), as every value is */
+	if (copy_list(d, addrs, cidr_ok, "address",
+		      " (expected ip/prefix, e.g. '10.0.0.21/24')",
 		      &ci->addresses, &bad) ||
 	    copy_list(d, pick_strv(&hn->nameservers, &dn->nameservers),
-		      ip_valid, "nameserver address", &ci->nameservers, &bad) ||
+		      ip_valid, "nameserver address", "", &ci->nameservers,
+		      &bad) ||
 	    copy_list(d, pick_strv(&hn->search, &dn->search), domain_valid,
-		      "search domain", &ci->search, &bad))
+		      "search domain", "", &ci->search, &bad))
 		return -ENOMEM;
 	if (gw->s && !ip_valid(gw->s)) {
 		diag_error(d, &gw->mark, "invalid gateway address '%s'", gw->s);
@@ -131,6 +132,9 @@ static int plan_network(const struct pf_cloudinit_cfg *hc,
 	} else if (gw->s && !(ci->gateway = strdup(gw->s))) {
 		return -ENOMEM;
 	}
+	if (!addrs->n)
+		return bad;	/* DHCP: cloud-init's own fallback */
+	ci->network = true;
 	if (!ph->macs.n) {
 		diag_error(d, hn->given ? &hn->mark : &dn->mark,
 			   "network addresses for host '%s' need a MAC to match the interface; add 'macs'",
@@ -213,14 +217,15 @@ static int plan_seed(const struct pf_plan *plan,
 
 	ci->seed = v ? v : url->s ? PF_SEED_URL : PF_SEED_OVERLAY;
 	ci->seed_mark = *at;
-	if (ci->seed == PF_SEED_OVERLAY)
-		return 0;
+	/* checked even with seed: overlay, as every value is */
 	if (url->s && !http_url(url->s)) {
 		diag_error(d, &url->mark,
 			   "seed_url '%s' is not an http:// or https:// URL",
 			   url->s);
 		return -EINVAL;
 	}
+	if (ci->seed == PF_SEED_OVERLAY)
+		return 0;
 	if (!base || !http_url(base)) {
 		diag_error(d, at,
 			   "seed: url for host '%s' needs 'seed_url' or an http:// or https:// base_url to serve the seed from",
@@ -288,8 +293,8 @@ int plan_cloudinit_host(const struct pf_plan *plan, const struct pf_host *h,
 		return -ENOMEM;
 	rc = copy_list(d, pick_strv(&hc->ssh_authorized_keys,
 				    &dc->ssh_authorized_keys),
-		       authorized_key_valid,
-		       "ssh authorized key (expected 'ssh-ed25519 AAAA… comment')",
+		       authorized_key_valid, "ssh authorized key",
+		       " (expected 'ssh-ed25519 AAAA… comment')",
 		       &ci->authorized_keys, &bad);
 	if (rc)
 		return rc;

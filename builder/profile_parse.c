@@ -1,5 +1,6 @@
 /* profile_parse: document tree -> struct pf_profile, checking keys and
  * types. Semantic checks live in validate.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <unistd.h>
 #include <libgen.h>
@@ -173,7 +174,9 @@ static int parse_choice(struct parser *P, const struct pf_str *v,
 	for (size_t i = 0; i < n; i++)
 		if (strcasecmp(v->s, choices[i]) == 0)
 			return (int)i;
-	hint = suggest_closest(v->s, choices, n);
+	/* a number one digit away from a version is no typo: list them */
+	hint = isdigit((unsigned char)v->s[0]) ? NULL :
+	       suggest_closest(v->s, choices, n);
 	if (hint)
 		diag_error(P->d, &v->mark, "unknown %s '%s' (did you mean '%s'?)",
 			   what, v->s, hint);

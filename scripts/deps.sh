@@ -34,6 +34,11 @@ PACKAGES=(
 	xxd
 	# tests/unit/test_fetch.c: self-signed certificates for its HTTPS server
 	openssl
+	# tests/cli/cloudinit.bats: cloud-init's own checkers (`cloud-init schema`
+	# for user-data, `cloud-init devel net-convert` for network-config) and
+	# python3-yaml to read user-data back (also a cloud-init dependency)
+	cloud-init
+	python3-yaml
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot
