@@ -8,12 +8,14 @@
 #include "pxeforge/suggest.h"
 
 static const struct pf_command commands[] = {
-	{ "build", cmd_build, "build PROFILE [-o OUT]",
+	{ "build", cmd_build, "build PROFILE [-o OUT] [--bundle FILE]",
 	  "write all artifacts for all hosts into OUT (default: out)" },
 	{ "check", cmd_check, "check PROFILE",
 	  "validate only; every problem as file:line:col: message" },
 	{ "render", cmd_render, "render PROFILE --host NAME --target T",
 	  "print one artifact to stdout (dry run)" },
+	{ "verify", cmd_verify, "verify OUT",
+	  "check OUT against OUT/manifest.json (sizes, sha256)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
