@@ -535,9 +535,11 @@ static int write_records(struct writing *w, const struct pf_outtree *t)
 			rc = -errno;
 		goto out;
 	}
+	/* 0600: it may hold the hash of a streamed secret, and it is
+	 * pxeforge's bookkeeping, nothing to serve. */
 	rc = outstate_render(&w->next, &text);
 	if (!rc)
-		rc = hashwrite_buffer(path, text.data, text.len, 0644, &sum,
+		rc = hashwrite_buffer(path, text.data, text.len, 0600, &sum,
 				      &replaced);
 out:
 	if (rc && !w->fail)

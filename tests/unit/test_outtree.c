@@ -353,6 +353,10 @@ static void test_write(void **state)
 	assert_file(dir, "manifest.json", manifest.data, 0644);
 	buf_release(&manifest);
 	assert_int_equal(count_tmp_files(tmp), 0);
+	/* The state file remembers the secret's path, nothing else of it. */
+	assert_file(dir, ".pxeforge-state.json",
+		    "{\n  \"files\": [\n    {\n      \"path\": \"c4140/secret\"\n"
+		    "    }\n  ]\n}\n", 0600);
 
 	/* Unchanged: nothing is rewritten, mtimes stay. */
 	age_files(dir);
