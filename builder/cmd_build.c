@@ -1,14 +1,17 @@
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pxeforge/bundle.h"
 #include "pxeforge/cli.h"
 #include "pxeforge/package.h"
 
 static const char build_help[] =
-	"usage: pxeforge build PROFILE [-o OUT] [-q]\n"
+	"usage: pxeforge build PROFILE [-o OUT] [--bundle FILE] [-q]\n"
 	"\n"
 	"Validates PROFILE and writes every artifact for every host into OUT\n"
 	"(default: out):\n"
@@ -30,14 +33,23 @@ static const char build_help[] =
 	"                                 secrets (mode 0600)\n"
 	"\n"
 	"Nothing is written unless the whole profile is valid. Each file is\n"
-	"written to a temporary name and renamed; unchanged files are left as\n"
-	"they are. Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH\n"
+	"hashed while it is written to a temporary name and renamed; unchanged\n"
+	"files are left as they are (mtime too). Files an earlier build wrote\n"
+	"(listed in OUT/manifest.json or OUT/.pxeforge-state.json) that this\n"
+	"build does not are removed; files pxeforge never wrote are left alone.\n"
+	"Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH\n"
 	"(default 0).\n"
 	"\n"
 	"Options:\n"
-	"  -o, --output OUT  output directory (created if missing)\n"
-	"  -q, --quiet       no summary line\n"
-	"  -h, --help        this text\n"
+	"  -o, --output OUT    output directory (created if missing)\n"
+	"  -b, --bundle FILE   then write all of OUT (manifest.json and secrets\n"
+	"                      included) to FILE, a tar archive compressed by\n"
+	"                      its extension: .tar.zst or .tzst (zstd level 10),\n"
+	"                      .tar.gz or .tgz (gzip). Byte-identical for the same\n"
+	"                      inputs: sorted entries, owner root (0:0), mtime\n"
+	"                      SOURCE_DATE_EPOCH. Mode 0600 when OUT has secrets.\n"
+	"  -q, --quiet         no summary line\n"
+	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: 0 ok, 1 invalid profile, 2 usage, 3 I/O error.\n";
 
@@ -45,24 +57,29 @@ int cmd_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "bundle", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = "out";
+	const char *out = "out", *bundle = NULL;
+	struct pf_bundle_result br;
+	struct pf_outstats st;
 	struct pf_outtree tree;
 	struct pf_profile *p = NULL;
 	struct pf_plan *plan = NULL;
 	char *failed = NULL;
-	size_t written = 0;
 	bool quiet = false;
 	int c, rc, code;
 
 	outtree_init(&tree);
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:b:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'b':
+			bundle = optarg;
 			break;
 		case 'q':
 			quiet = true;
@@ -81,6 +98,9 @@ int cmd_build(int argc, char **argv)
 				       "missing PROFILE");
 	if (!*out)
 		return cli_usage_error("build", "empty output directory");
+	if (bundle && bundle_format(bundle) == PF_BUNDLE_UNKNOWN)
+		return cli_usage_error("build", "bundle '%s' must end in %s",
+				       bundle, PF_BUNDLE_EXTENSIONS);
 	code = cli_load(argv[optind], &p, &plan);
 	if (code)
 		return code;
@@ -93,17 +113,36 @@ int cmd_build(int argc, char **argv)
 		code = PF_EXIT_IO;
 		goto clean;
 	}
-	rc = outtree_write(&tree, out, &written, &failed);
+	rc = outtree_write(&tree, out, &st, &failed);
 	if (rc) {
-		cli_error("cannot write '%s': %s", failed ? failed : out,
-			  strerror(-rc));
+		cli_error("cannot %s '%s': %s",
+			  st.source_failed ? "read" : "write",
+			  failed ? failed : out, strerror(-rc));
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	if (!quiet) {
+		fprintf(stderr, "pxeforge: %zu host%s, %zu files in %s/ (%zu rewritten",
+			plan->nhosts, plan->nhosts == 1 ? "" : "s", st.files,
+			out, st.rewritten);
+		if (st.removed)
+			fprintf(stderr, ", %zu removed", st.removed);
+		fputs(")\n", stderr);
+	}
+	if (!bundle)
+		goto clean;
+	rc = bundle_write(&tree, out, bundle, plan->mtime, &br, &failed);
+	if (rc) {
+		cli_error("cannot write bundle '%s': %s",
+			  failed ? failed : bundle, strerror(-rc));
 		code = PF_EXIT_IO;
 		goto clean;
 	}
 	if (!quiet)
-		fprintf(stderr, "pxeforge: %zu host%s, %zu files in %s/ (%zu rewritten)\n",
-			plan->nhosts, plan->nhosts == 1 ? "" : "s", tree.n + 1,
-			out, written);
+		fprintf(stderr, "pxeforge: %s: %zu entries, %" PRIu64
+			" bytes, sha256 %s%s\n", bundle, br.entries,
+			br.sum.size, br.sum.sha256,
+			br.replaced ? "" : " (unchanged)");
 clean:
 	free(failed);
 	outtree_release(&tree);

@@ -8,7 +8,7 @@
 #include "pxeforge/suggest.h"
 
 static const struct pf_command commands[] = {
-	{ "build", cmd_build, "build PROFILE [-o OUT]",
+	{ "build", cmd_build, "build PROFILE [-o OUT] [--bundle FILE]",
 	  "write all artifacts for all hosts into OUT (default: out)" },
 	{ "check", cmd_check, "check PROFILE",
 	  "validate only; every problem as file:line:col: message" },
@@ -16,6 +16,8 @@ static const struct pf_command commands[] = {
 	  "print one artifact to stdout (dry run)" },
 	{ "secret", cmd_secret, "secret init [FILE]",
 	  "create the cluster secret (32 random bytes, mode 0600)" },
+	{ "verify", cmd_verify, "verify OUT",
+	  "check OUT against OUT/manifest.json (sizes, sha256)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

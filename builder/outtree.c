@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
+#include "pxeforge/outstate.h"
 #include "pxeforge/outtree.h"
 
 #if JSON_INTEGER_IS_LONG_LONG
@@ -20,8 +20,6 @@
 #define PF_JSON_INT_MAX LONG_MAX
 #endif
 
-#define MANIFEST_NAME "manifest.json"
-#define TMP_PREFIX ".pxeforge-tmp-"
 
 void outtree_init(struct pf_outtree *t)
 {
@@ -37,6 +35,7 @@ void outtree_release(struct pf_outtree *t)
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->files[i].path);
 		free(t->files[i].data);
+		free(t->files[i].src);
 	}
 	free(t->files);
 	outtree_init(t);
@@ -105,19 +104,23 @@ static bool path_clash(const char *a, const char *b)
 	return la == lb || (la < lb ? b[la] : a[lb]) == '/';
 }
 
-int outtree_add(struct pf_outtree *t, const char *path, const void *data,
-		size_t len, mode_t mode)
+/* pxeforge's own names: the records and the temporary files. */
+static bool path_reserved(const char *path)
 {
-	struct pf_outfile f = { .len = len, .mode = mode };
+	const char *base = strrchr(path, '/');
 
-	/* manifest.json is written by outtree_write itself. */
-	if (!path || !path_normalised(path) || !utf8_valid(path) ||
-	    strcmp(path, MANIFEST_NAME) == 0)
-		return -EINVAL;
-	if (len && !data)
+	base = base ? base + 1 : path;
+	return !strcmp(path, PF_MANIFEST_NAME) || !strcmp(path, PF_STATE_NAME) ||
+	       !strncmp(base, PF_TMP_PREFIX, strlen(PF_TMP_PREFIX));
+}
+
+static int outtree_push(struct pf_outtree *t, struct pf_outfile *f)
+{
+	if (!f->path || !path_normalised(f->path) || !utf8_valid(f->path) ||
+	    path_reserved(f->path))
 		return -EINVAL;
 	for (size_t i = 0; i < t->n; i++)
-		if (path_clash(t->files[i].path, path))
+		if (path_clash(t->files[i].path, f->path))
 			return -EINVAL;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
@@ -128,21 +131,51 @@ int outtree_add(struct pf_outtree *t, const char *path, const void *data,
 		t->files = v;
 		t->cap = cap;
 	}
+	f->path = strdup(f->path);
+	if (!f->path)
+		return -ENOMEM;
+	t->files[t->n++] = *f;
+	return 0;
+}
+
+int outtree_add(struct pf_outtree *t, const char *path, const void *data,
+		size_t len, mode_t mode)
+{
+	struct pf_outfile f = { .path = (char *)path, .len = len, .mode = mode };
+	int rc;
+
+	if (len && !data)
+		return -EINVAL;
 	if (len == SIZE_MAX)
 		return -ENOMEM;
-	f.path = strdup(path);
 	/* One spare byte keeps text NUL-terminated for callers and tests. */
 	f.data = malloc(len + 1);
-	if (!f.path || !f.data) {
-		free(f.path);
-		free(f.data);
+	if (!f.data)
 		return -ENOMEM;
-	}
 	if (len)
 		memcpy(f.data, data, len);
 	f.data[len] = '\0';
-	t->files[t->n++] = f;
-	return 0;
+	rc = outtree_push(t, &f);
+	if (rc)
+		free(f.data);
+	return rc;
+}
+
+int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
+		     mode_t mode)
+{
+	struct pf_outfile f = { .path = (char *)path, .mode = mode };
+	int rc;
+
+	if (!src || !*src)
+		return -EINVAL;
+	f.src = strdup(src);
+	if (!f.src)
+		return -ENOMEM;
+	rc = outtree_push(t, &f);
+	if (rc)
+		free(f.src);
+	return rc;
 }
 
 static int outfile_cmp(const void *pa, const void *pb)
@@ -165,11 +198,10 @@ static int outfile_ptr_cmp(const void *pa, const void *pb)
 	return strcmp((*a)->path, (*b)->path);
 }
 
-/* The files in path order without reordering t (it is const here). */
-static int sorted_view(const struct pf_outtree *t,
-		       const struct pf_outfile ***out)
+/* The files in path order without reordering the tree. */
+static int sorted_view(const struct pf_outtree *t, struct pf_outfile ***out)
 {
-	const struct pf_outfile **v;
+	struct pf_outfile **v;
 
 	*out = NULL;
 	if (!t->n)
@@ -184,26 +216,8 @@ static int sorted_view(const struct pf_outtree *t,
 	return 0;
 }
 
-int sha256_hex(const void *data, size_t len, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(len ? data : "", len, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
-		return -EIO;
-	for (unsigned int i = 0; i < mdlen; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[64] = '\0';
-	return 0;
-}
-
-/* Secrets are files only their owner may read (0600, 0400): their hashes
- * stay out of the manifest too. */
-static bool is_secret(mode_t mode)
+/* Their hashes stay out of the manifest too. */
+bool outtree_is_secret(mode_t mode)
 {
 	return (mode & 0077) == 0;
 }
@@ -211,14 +225,11 @@ static bool is_secret(mode_t mode)
 static int manifest_entry(const struct pf_outfile *f, json_t *files)
 {
 	json_t *entry, *path;
-	char hex[65];
-	int rc;
 
-	if ((uintmax_t)f->len > (uintmax_t)PF_JSON_INT_MAX)
+	if (!f->summed)
+		return -EINVAL;
+	if (f->sum.size > (uint64_t)PF_JSON_INT_MAX)
 		return -EOVERFLOW;
-	rc = sha256_hex(f->data, f->len, hex);
-	if (rc)
-		return rc;
 	/* outtree_add admitted only UTF-8 paths: NULL here is no memory. */
 	path = json_string(f->path);
 	entry = json_object();
@@ -230,8 +241,9 @@ static int manifest_entry(const struct pf_outfile *f, json_t *files)
 	/* The _new setters take the reference even when they fail, and fail
 	 * on a NULL value, so a failed json_string() needs no check of its own. */
 	if (json_object_set_new(entry, "path", path) ||
-	    json_object_set_new(entry, "sha256", json_string(hex)) ||
-	    json_object_set_new(entry, "size", json_integer((json_int_t)f->len))) {
+	    json_object_set_new(entry, "sha256", json_string(f->sum.sha256)) ||
+	    json_object_set_new(entry, "size",
+				json_integer((json_int_t)f->sum.size))) {
 		json_decref(entry);
 		return -ENOMEM;
 	}
@@ -240,7 +252,7 @@ static int manifest_entry(const struct pf_outfile *f, json_t *files)
 
 int manifest_render(const struct pf_outtree *t, struct pf_buf *out)
 {
-	const struct pf_outfile **v = NULL;
+	struct pf_outfile **v = NULL;
 	json_t *root = NULL, *files;
 	char *text = NULL;
 	int rc;
@@ -257,7 +269,7 @@ int manifest_render(const struct pf_outtree *t, struct pf_buf *out)
 		goto out;
 	}
 	for (size_t i = 0; i < t->n; i++) {
-		if (is_secret(v[i]->mode))
+		if (outtree_is_secret(v[i]->mode))
 			continue;
 		rc = manifest_entry(v[i], files);
 		if (rc)
@@ -321,158 +333,268 @@ static int mkdir_p(const char *path, size_t from, char **fail)
 	return rc;
 }
 
-/* True when path is already a regular file with exactly these bytes and
- * this mode; any doubt (missing, unreadable, symlink) means rewrite it. */
-static bool same_file(const char *path, const char *data, size_t len,
-		      mode_t mode)
+/* dir/rel, with or without a '/' at the end of dir. NULL: no memory. */
+static char *join_path(const char *dir, const char *rel)
 {
-	char chunk[65536];
-	struct stat st;
-	size_t off = 0;
-	bool same = false;
-	int fd;
-
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 07777) != (mode & 07777) ||
-	    (uintmax_t)st.st_size != (uintmax_t)len)
-		return false;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (n == 0) {
-			same = off == len;
-			break;
-		}
-		if ((size_t)n > len - off || memcmp(chunk, data + off, (size_t)n))
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	return same;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Writes dir/rel atomically (temp file in the same directory, renamed over
- * the target) unless it already holds these bytes with this mode. */
-static int write_file(const char *dir, const char *rel, const char *data,
-		      size_t len, mode_t mode, size_t *written, char **fail)
-{
-	char *full = NULL, *tmp = NULL;
 	size_t dirlen = strlen(dir);
-	int fd = -1, rc;
 	const char *sep = dirlen && dir[dirlen - 1] == '/' ? "" : "/";
-	char *slash;
+	char *full;
 
-	if (asprintf(&full, "%s%s%s", dir, sep, rel) < 0) {
-		full = NULL;
-		rc = -ENOMEM;
-		goto out;
+	return asprintf(&full, "%s%s%s", dir, sep, rel) < 0 ? NULL : full;
+}
+
+/* What one outtree_write call works with. */
+struct writing {
+	const char *dir;
+	const struct pf_outrecords *prev;	/* the earlier build's records */
+	struct pf_outrecords next;		/* the state file's records */
+	struct pf_outstats st;
+	char *fail;
+};
+
+/* A file streamed from f->src. Unless the source and the output file are
+ * both as the state file recorded them, the source is read once, through
+ * the hashing writer. */
+static int write_stream(struct writing *w, struct pf_outfile *f,
+			const char *full, bool *replaced)
+{
+	const struct pf_outrecord *prev = outrecords_find(w->prev, f->path);
+	struct pf_outrecord rec = { .path = f->path, .has_sum = true,
+				    .source = f->src };
+	char src_fp[PF_FINGERPRINT_MAX], out_fp[PF_FINGERPRINT_MAX] = "";
+	char again_fp[PF_FINGERPRINT_MAX];
+	struct pf_hashwrite hw;
+	struct stat st, ost;
+	bool out_known;
+	uint64_t copied;
+	int fd, rc;
+
+	*replaced = false;
+	fd = open(f->src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rc = -errno;
+		goto src_fail;
 	}
-	slash = strrchr(full, '/');
-	*slash = '\0';
-	rc = mkdir_p(full, dirlen, fail);
-	if (!rc && asprintf(&tmp, "%s/" TMP_PREFIX "XXXXXX", full) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		goto src_fail;
 	}
-	*slash = '/';
+	stat_fingerprint(&st, src_fp);
+	if (lstat(full, &ost) == 0 && S_ISREG(ost.st_mode) &&
+	    (ost.st_mode & 07777) == (f->mode & 07777))
+		stat_fingerprint(&ost, out_fp);
+	out_known = prev && prev->has_sum && prev->stat &&
+		    !strcmp(prev->stat, out_fp);
+	if (out_known && prev->source && !strcmp(prev->source, f->src) &&
+	    prev->source_stat && !strcmp(prev->source_stat, src_fp)) {
+		f->sum = prev->sum;
+		goto record;
+	}
+	rc = hashwrite_open(&hw, full, f->mode);
 	if (rc)
 		goto out;
-	if (same_file(full, data, len, mode))
-		goto out;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		free(tmp);	/* nothing was created */
-		tmp = NULL;
+	rc = hashwrite_copy_fd(&hw, fd, &copied);
+	if (rc) {
+		bool read_failed = hw.read_failed;
+
+		hashwrite_abort(&hw);
+		if (read_failed)
+			goto src_fail;
 		goto out;
 	}
-	/* fchmod, not the umask, decides: mkstemp's 0600 until then. */
-	if (fchmod(fd, mode & 07777) != 0)
+	/* A source that changed while it was read has no one content. */
+	if (fstat(fd, &st) != 0)
 		rc = -errno;
-	if (!rc)
-		rc = write_all(fd, data, len);
-	if (!rc && fsync(fd) != 0)
+	else if (stat_fingerprint(&st, again_fp), strcmp(src_fp, again_fp) ||
+		 copied != (uint64_t)st.st_size)
+		rc = -EIO;
+	if (rc) {
+		hashwrite_abort(&hw);
+		goto src_fail;
+	}
+	rc = hashwrite_commit(&hw, out_known ? &prev->sum : NULL, &f->sum,
+			      replaced);
+	if (!rc && lstat(full, &ost) != 0)
 		rc = -errno;
-	if (close(fd) != 0 && !rc)
-		rc = -errno;
-	fd = -1;
-	if (!rc && rename(tmp, full) != 0)
-		rc = -errno;
-	if (!rc)
-		(*written)++;
+	if (rc)
+		goto out;
+	stat_fingerprint(&ost, out_fp);
+record:
+	rec.sum = f->sum;
+	rec.stat = out_fp;
+	rec.source_stat = src_fp;
+	rc = outrecords_add(&w->next, &rec);
+	goto out;
+src_fail:
+	w->st.source_failed = true;
+	w->fail = strdup(f->src);
 out:
-	if (rc && tmp)
-		unlink(tmp);
-	if (rc && !*fail && full)
-		*fail = strdup(full);
-	free(tmp);
-	free(full);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
-int outtree_write(const struct pf_outtree *t, const char *dir,
-		  size_t *written, char **failed)
+static int write_one(struct writing *w, struct pf_outfile *f)
 {
-	const struct pf_outfile **v = NULL;
-	struct pf_buf manifest;
-	size_t nwritten = 0;
-	char *fail = NULL;
+	char *full = join_path(w->dir, f->path);
+	bool replaced = false;
+	char *slash;
 	int rc;
 
-	buf_init(&manifest);
+	if (!full)
+		return -ENOMEM;
+	slash = strrchr(full, '/');
+	*slash = '\0';
+	rc = mkdir_p(full, strlen(w->dir), &w->fail);
+	*slash = '/';
+	if (rc)
+		goto out;
+	if (f->src) {
+		rc = write_stream(w, f, full, &replaced);
+	} else {
+		rc = hashwrite_buffer(full, f->data, f->len, f->mode, &f->sum,
+				      &replaced);
+		/* The state file remembers secrets: the manifest cannot. */
+		if (!rc && outtree_is_secret(f->mode)) {
+			struct pf_outrecord rec = { .path = f->path };
+
+			rc = outrecords_add(&w->next, &rec);
+		}
+	}
+	f->summed = rc == 0;
+	w->st.files++;
+	if (replaced)
+		w->st.rewritten++;
+out:
+	if (rc && !w->fail)
+		w->fail = full;
+	else
+		free(full);
+	return rc;
+}
+
+static int path_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (*(struct pf_outfile *const *)elem)->path);
+}
+
+/* Files the earlier build recorded that this tree does not have. */
+static int remove_stale(struct writing *w, struct pf_outfile **v, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < w->prev->n && !rc; i++) {
+		const char *path = w->prev->v[i].path;
+		bool removed;
+
+		if (!strcmp(path, PF_MANIFEST_NAME) ||
+		    !strcmp(path, PF_STATE_NAME) ||
+		    (n && bsearch(path, v, n, sizeof(*v), path_key_cmp)))
+			continue;
+		rc = remove_below(w->dir, path, &removed);
+		if (rc)
+			w->fail = join_path(w->dir, path);
+		else if (removed)
+			w->st.removed++;
+	}
+	return rc;
+}
+
+/* manifest.json, then the state file (or no state file when there is
+ * nothing for it to say). */
+static int write_records(struct writing *w, const struct pf_outtree *t)
+{
+	struct pf_filesum sum;
+	struct pf_buf text;
+	char *path = NULL;
+	bool replaced;
+	int rc;
+
+	buf_init(&text);
+	rc = manifest_render(t, &text);
+	path = join_path(w->dir, PF_MANIFEST_NAME);
+	if (!path)
+		rc = -ENOMEM;
+	if (!rc)
+		rc = hashwrite_buffer(path, text.data, text.len, 0644, &sum,
+				      &replaced);
+	if (rc)
+		goto out;
+	w->st.files++;
+	w->st.rewritten += replaced;
+	free(path);
+	text.len = 0;
+	path = join_path(w->dir, PF_STATE_NAME);
+	if (!path) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	outrecords_sort(&w->next);
+	if (!w->next.n) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = -errno;
+		goto out;
+	}
+	/* 0600: it may hold the hash of a streamed secret, and it is
+	 * pxeforge's bookkeeping, nothing to serve. */
+	rc = outstate_render(&w->next, &text);
+	if (!rc)
+		rc = hashwrite_buffer(path, text.data, text.len, 0600, &sum,
+				      &replaced);
+out:
+	if (rc && !w->fail)
+		w->fail = path;
+	else
+		free(path);
+	buf_release(&text);
+	return rc;
+}
+
+int outtree_write(struct pf_outtree *t, const char *dir,
+		  struct pf_outstats *st, char **failed)
+{
+	struct writing w = { .dir = dir };
+	struct pf_outrecords prev;
+	struct pf_outfile **v = NULL;
+	uint64_t hashed = hashwrite_hashed();
+	int rc;
+
+	outrecords_init(&prev);
+	outrecords_init(&w.next);
+	w.prev = &prev;
 	/* "" would put the tree at the root of the file system. */
 	if (!dir || !*dir) {
 		rc = -EINVAL;
-		fail = strdup("");
+		w.fail = strdup("");
 		goto out;
 	}
-	rc = mkdir_p(dir, 0, &fail);
+	for (size_t i = 0; i < t->n; i++)
+		t->files[i].summed = false;
+	rc = mkdir_p(dir, 0, &w.fail);
 	if (!rc)
 		rc = sorted_view(t, &v);
-	for (size_t i = 0; !rc && i < t->n; i++)
-		rc = write_file(dir, v[i]->path, v[i]->data, v[i]->len,
-				v[i]->mode, &nwritten, &fail);
-	/* Last, so a manifest never lists a file that is not in place yet. */
-	if (!rc) {
-		rc = manifest_render(t, &manifest);
-		if (rc && asprintf(&fail, "%s/" MANIFEST_NAME, dir) < 0)
-			fail = NULL;
-	}
 	if (!rc)
-		rc = write_file(dir, MANIFEST_NAME, manifest.data, manifest.len,
-				0644, &nwritten, &fail);
+		rc = outstate_load(dir, &prev);
+	/* First, so that a file may become a directory and back. */
+	if (!rc)
+		rc = remove_stale(&w, v, t->n);
+	for (size_t i = 0; !rc && i < t->n; i++)
+		rc = write_one(&w, v[i]);
+	/* Last, so a manifest never lists a file that is not in place yet. */
+	if (!rc)
+		rc = write_records(&w, t);
 out:
-	if (rc && !fail && dir)
-		fail = strdup(dir);	/* -ENOMEM before any path was tried */
-	if (written)
-		*written = nwritten;
+	if (rc && !w.fail && dir)
+		w.fail = strdup(dir);	/* -ENOMEM before any path was tried */
+	w.st.hashed = hashwrite_hashed() - hashed;
+	if (st)
+		*st = w.st;
 	if (failed)
-		*failed = rc ? fail : NULL;
+		*failed = rc ? w.fail : NULL;
 	if (!failed || !rc)
-		free(fail);
-	buf_release(&manifest);
+		free(w.fail);
+	outrecords_release(&w.next);
+	outrecords_release(&prev);
 	free(v);
 	return rc;
 }

@@ -12,6 +12,8 @@ PACKAGES=(
 	libjansson-dev
 	libarchive-dev
 	libarchive-tools
+	# zstd: the CLI tests unpack tar.zst bundles with it
+	zstd
 	libcurl4-openssl-dev
 	libssl-dev
 	libkmod-dev

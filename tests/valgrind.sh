@@ -7,6 +7,9 @@
 #     check EXAMPLE                                expect exit 0
 #     build EXAMPLE -o TMP                         expect exit 0
 #     render EXAMPLE --host FIRST --target ipxe    expect exit 0
+#   build FIRST-EXAMPLE -o TMP --bundle TMP.tar.zst / .tgz   expect exit 0
+#   verify a tree built from it                   expect exit 0
+#   verify the same tree with a file changed      expect exit 1
 #   for every tests/bad/<name>.yaml case:
 #     check CASE                                   expect exit 1
 #   secret init TMP                                expect exit 0
@@ -49,6 +52,20 @@ for ex in examples/*.yaml; do
 	if [ -n "$host" ]; then
 		add 0 render "$ex" --host "$host" --target ipxe
 	fi
+done
+# the bundle writer (both compressors) and verify, on the first example
+for ex in examples/*.yaml; do
+	[ -f "$ex" ] || continue
+	add 0 build "$ex" -o "@OUT@" --bundle "@OUT@.tar.zst"
+	add 0 build "$ex" -o "@OUT@" --bundle "@OUT@.tgz"
+	# a tree built beforehand (not under valgrind) to verify
+	if "$BIN" build -q "$ex" -o "$WORK/tree" </dev/null; then
+		add 0 verify "$WORK/tree"
+		add 1 verify "$WORK/tree-tampered"
+		cp -a "$WORK/tree" "$WORK/tree-tampered"
+		echo tampered >>"$WORK/tree-tampered/boot.ipxe"
+	fi
+	break
 done
 for f in tests/bad/*.yaml; do
 	[ -f "$f" ] || continue

@@ -26,6 +26,7 @@ int cmd_build(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Parse, validate and plan; prints every problem (sorted) to stderr.
  * Returns PF_EXIT_OK with *profile and *plan set, or an exit code. */

@@ -1,20 +1,27 @@
-/* The output tree, held in memory until every file is rendered, then
- * written: each file to a temp file and renamed into place, unchanged
- * files left alone (their mtime too), manifest.json last. */
+/* The output tree: files rendered in memory or streamed from a source
+ * file, written together by outtree_write, each through the hashing
+ * writer (hashwrite.h): unchanged files are left alone (their mtime too),
+ * files an earlier build wrote and this one does not are removed, then
+ * manifest.json and pxeforge's state file. */
 #ifndef PXEFORGE_OUTTREE_H
 #define PXEFORGE_OUTTREE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "pxeforge/buf.h"
+#include "pxeforge/hashwrite.h"
 
 struct pf_outfile {
 	char *path;	/* relative, '/'-separated: "c4140/netboot.ipxe" */
-	char *data;
+	char *data;	/* content in memory, or NULL when src is set */
 	size_t len;
+	char *src;	/* content streamed from this file when written */
 	mode_t mode;	/* 0644, or 0600 for secrets (kept out of the manifest) */
+	bool summed;	/* sum is set: outtree_write wrote (or kept) the file */
+	struct pf_filesum sum;
 };
 
 struct pf_outtree {
@@ -24,29 +31,51 @@ struct pf_outtree {
 
 void outtree_init(struct pf_outtree *t);
 void outtree_release(struct pf_outtree *t);
-/* Adds a copy of data; a path added twice or not relative/normalised is
- * -EINVAL (a bug in the caller), -ENOMEM on allocation failure. */
+/* Adds a copy of data; a path added twice or not relative/normalised, or
+ * one of pxeforge's own names (manifest.json, the state file, temporary
+ * files), is -EINVAL (a bug in the caller); -ENOMEM on allocation failure. */
 int outtree_add(struct pf_outtree *t, const char *path, const void *data,
 		size_t len, mode_t mode);
+/* Adds a file whose content is streamed from src when the tree is
+ * written (src is not opened now). Same rules and errors. */
+int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
+		     mode_t mode);
 /* Sorts the files by path (bytewise). */
 void outtree_sort(struct pf_outtree *t);
 
+/* Secrets are files only their owner may read (0600, 0400). */
+bool outtree_is_secret(mode_t mode);
+
 /* manifest.json: {"files":[{"path","sha256","size"}...]} sorted by path,
- * jansson, 2-space indent, trailing newline. Secrets (mode 0600) are left
- * out. */
+ * jansson, 2-space indent, trailing newline, from the sums outtree_write
+ * recorded (a file without one is -EINVAL). Secrets are left out. */
 int manifest_render(const struct pf_outtree *t, struct pf_buf *out);
 
-/* Writes every file under dir (created with parents, 0755) and then
- * dir/manifest.json. Returns 0, or -errno with *failed set to the path
- * (malloc'd) that failed. *written counts files actually rewritten. */
-int outtree_write(const struct pf_outtree *t, const char *dir,
-		  size_t *written, char **failed);
+struct pf_outstats {
+	size_t files;		/* the tree's files and manifest.json */
+	size_t rewritten;	/* of these, written (not left as they were) */
+	size_t removed;		/* files of an earlier build removed */
+	uint64_t hashed;	/* bytes passed through SHA-256 */
+	bool source_failed;	/* *failed names a source that could not be read */
+};
+
+/* Writes every file under dir (created with parents, 0755), records each
+ * file's size and SHA-256 in the tree, removes the files an earlier build
+ * recorded (dir/manifest.json, dir/.pxeforge-state.json) that the tree no
+ * longer has, writes dir/manifest.json, and the state file when there is
+ * something for it to hold (secrets, streamed files).
+ *
+ * A streamed file whose source still has the size, mtime, ctime, device
+ * and inode the state file recorded, and whose output file is still the
+ * one written then, is neither read nor written again.
+ *
+ * Returns 0, or -errno with *failed set to the path (malloc'd) that
+ * failed. st may be NULL. */
+int outtree_write(struct pf_outtree *t, const char *dir,
+		  struct pf_outstats *st, char **failed);
 
 /* Relative, '/'-separated, no empty, "." or ".." components: the paths
  * of the output tree and of archive entries. */
 bool path_normalised(const char *path);
-
-/* Hex SHA-256 of data into hex[65] (OpenSSL EVP). */
-int sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

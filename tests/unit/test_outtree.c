@@ -96,6 +96,16 @@ static void assert_file(const char *dir, const char *rel, const char *want,
 	free(path);
 }
 
+static uint64_t file_size(const char *dir, const char *rel)
+{
+	char *p = join(dir, rel);
+	struct stat st;
+
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+	return (uint64_t)st.st_size;
+}
+
 static void test_sha256(void **state)
 {
 	char hex[65];
@@ -114,6 +124,7 @@ static void test_add_rejects(void **state)
 	static const char *const bad[] = {
 		"", "/etc/passwd", "a//b", "./a", "a/./b", "a/.", "..", ".",
 		"../a", "a/../b", "a/..", "a/", "manifest.json",
+		".pxeforge-state.json", ".pxeforge-tmp-x", "a/.pxeforge-tmp-1",
 		/* clash with files added below */
 		"c4140/netboot.ipxe", "c4140", "c4140/netboot.ipxe/x",
 	};
@@ -163,15 +174,22 @@ static void test_add_copies_and_sort(void **state)
 
 static void test_manifest(void **state)
 {
+	const char *tmp = *state;
 	struct pf_outtree t;
 	struct pf_buf out;
+	char *m;
 
-	(void)state;
 	outtree_init(&t);
 	add(&t, "z/two", "two\n", 0644);
 	add(&t, "secret", "k3s-node-password\n", 0600);
 	add(&t, "a/one", "one\n", 0644);
 	buf_init(&out);
+	/* The sums come from writing: none yet. */
+	assert_int_equal(manifest_render(&t, &out), -EINVAL);
+	assert_int_equal(outtree_write(&t, tmp, NULL, NULL), 0);
+	assert_true(t.files[0].summed && t.files[1].summed && t.files[2].summed);
+	assert_string_equal(t.files[0].sum.sha256, SHA_TWO);
+	assert_int_equal(t.files[0].sum.size, 4);
 	assert_int_equal(manifest_render(&t, &out), 0);
 	assert_string_equal(out.data,
 		"{\n"
@@ -189,6 +207,14 @@ static void test_manifest(void **state)
 		"  ]\n"
 		"}\n");
 	assert_null(strstr(out.data, "secret"));
+	m = join(tmp, "manifest.json");
+	{
+		char *text = slurp(m);
+
+		assert_string_equal(text, out.data);
+		free(text);
+	}
+	free(m);
 	/* The tree itself keeps its order. */
 	assert_string_equal(t.files[0].path, "z/two");
 	assert_string_equal(t.files[2].path, "a/one");
@@ -211,13 +237,13 @@ static void test_add_utf8(void **state)
 	struct pf_outtree t;
 	struct pf_buf out;
 
-	(void)state;
 	outtree_init(&t);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(outtree_add(&t, bad[i], "x", 1, 0644), -EINVAL);
 	add(&t, "caf\xc3\xa9", "x", 0644);
 	add(&t, "\xe2\x82\xac/\xf0\x9f\x90\xa7", "x", 0644);
 	buf_init(&out);
+	assert_int_equal(outtree_write(&t, *state, NULL, NULL), 0);
 	assert_int_equal(manifest_render(&t, &out), 0);
 	assert_non_null(strstr(out.data, "\"path\": \"caf\xc3\xa9\""));
 	buf_release(&out);
@@ -235,7 +261,7 @@ static void sample_tree(struct pf_outtree *t, const char *netboot)
 
 static const char *const sample_files[] = {
 	"boot.ipxe", "c4140/netboot.ipxe", "c4140/secret",
-	"c4140/modprobe.d/vfio.conf", "manifest.json",
+	"c4140/modprobe.d/vfio.conf", "manifest.json", ".pxeforge-state.json",
 };
 #define NSAMPLE (sizeof(sample_files) / sizeof(sample_files[0]))
 
@@ -296,13 +322,25 @@ static void test_write(void **state)
 	struct pf_outtree t;
 	struct pf_buf manifest;
 	char *failed = (char *)"unset";
-	size_t written = 99;
+	struct pf_outstats ws;
 	struct stat st;
 
 	sample_tree(&t, "#!ipxe\nboot\n");
-	assert_int_equal(outtree_write(&t, dir, &written, &failed), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
 	assert_null(failed);
-	assert_int_equal(written, 5);
+	assert_int_equal(ws.rewritten, 5);
+	assert_int_equal(ws.files, 5);
+	assert_int_equal(ws.removed, 0);
+	/* One pass: each byte hashed once, the manifest's sums are the
+	 * writer's (the state file, for the secret, is hashed too). */
+	{
+		uint64_t want = file_size(dir, "manifest.json") +
+				file_size(dir, ".pxeforge-state.json");
+
+		for (size_t i = 0; i < t.n; i++)
+			want += t.files[i].len;
+		assert_int_equal(ws.hashed, want);
+	}
 	assert_int_equal(stat(dir, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_file(dir, "boot.ipxe", "#!ipxe\n", 0644);
@@ -315,19 +353,23 @@ static void test_write(void **state)
 	assert_file(dir, "manifest.json", manifest.data, 0644);
 	buf_release(&manifest);
 	assert_int_equal(count_tmp_files(tmp), 0);
+	/* The state file remembers the secret's path, nothing else of it. */
+	assert_file(dir, ".pxeforge-state.json",
+		    "{\n  \"files\": [\n    {\n      \"path\": \"c4140/secret\"\n"
+		    "    }\n  ]\n}\n", 0600);
 
 	/* Unchanged: nothing is rewritten, mtimes stay. */
 	age_files(dir);
-	assert_int_equal(outtree_write(&t, dir, &written, &failed), 0);
-	assert_int_equal(written, 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 0);
 	for (size_t i = 0; i < NSAMPLE; i++)
 		assert_true(is_old(dir, sample_files[i]));
 	outtree_release(&t);
 
 	/* One file changed: that file and the manifest. */
 	sample_tree(&t, "#!ipxe\nboot again\n");
-	assert_int_equal(outtree_write(&t, dir, &written, &failed), 0);
-	assert_int_equal(written, 2);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 2);
 	assert_file(dir, "c4140/netboot.ipxe", "#!ipxe\nboot again\n", 0644);
 	for (size_t i = 0; i < NSAMPLE; i++) {
 		bool changed = !strcmp(sample_files[i], "c4140/netboot.ipxe") ||
@@ -358,7 +400,7 @@ static void test_write_replaces_symlink(void **state)
 	char *victim = join(tmp, "victim");
 	char *link = join(dir, "boot.ipxe");
 	struct pf_outtree t;
-	size_t written;
+	struct pf_outstats ws;
 	char *failed;
 	char *data;
 	FILE *fp;
@@ -372,8 +414,8 @@ static void test_write_replaces_symlink(void **state)
 	assert_int_equal(symlink(victim, link), 0);
 	outtree_init(&t);
 	add(&t, "boot.ipxe", "#!ipxe\n", 0644);
-	assert_int_equal(outtree_write(&t, dir, &written, &failed), 0);
-	assert_int_equal(written, 2);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 2);
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	data = slurp(victim);
@@ -393,7 +435,7 @@ static void test_write_failures(void **state)
 	char *out2 = join(tmp, "out2");
 	char *blocker = join(out2, "c4140");
 	struct pf_outtree t;
-	size_t written = 99;
+	struct pf_outstats ws;
 	char *failed = NULL;
 	FILE *fp;
 	int rc;
@@ -404,11 +446,11 @@ static void test_write_failures(void **state)
 	fclose(fp);
 
 	/* The output directory's parent is a regular file. */
-	rc = outtree_write(&t, dir, &written, &failed);
+	rc = outtree_write(&t, dir, &ws, &failed);
 	assert_true(rc == -ENOTDIR || rc == -EEXIST);
 	assert_non_null(failed);
 	assert_non_null(strstr(failed, "/file"));
-	assert_int_equal(written, 0);
+	assert_int_equal(ws.rewritten, 0);
 	free(failed);
 	failed = NULL;
 
@@ -418,11 +460,11 @@ static void test_write_failures(void **state)
 	fp = fopen(blocker, "w");
 	assert_non_null(fp);
 	fclose(fp);
-	rc = outtree_write(&t, out2, &written, &failed);
+	rc = outtree_write(&t, out2, &ws, &failed);
 	assert_true(rc == -ENOTDIR || rc == -EEXIST);
 	assert_non_null(failed);
 	assert_string_equal(failed, blocker);
-	assert_int_equal(written, 1);	/* boot.ipxe sorts first */
+	assert_int_equal(ws.rewritten, 1);	/* boot.ipxe sorts first */
 	assert_file(out2, "boot.ipxe", "#!ipxe\n", 0644);
 	{
 		char *m = join(out2, "manifest.json");
@@ -448,22 +490,537 @@ static void test_write_dir_forms(void **state)
 	const char *tmp = *state;
 	char *dir = join(tmp, "out3/");
 	struct pf_outtree t;
-	size_t written;
+	struct pf_outstats ws;
 	char *failed = NULL;
 
 	outtree_init(&t);
 	add(&t, "a/b", "b\n", 0644);
 	/* A trailing '/' on dir is fine. */
-	assert_int_equal(outtree_write(&t, dir, &written, &failed), 0);
-	assert_int_equal(written, 2);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 2);
 	assert_file(dir, "a/b", "b\n", 0644);
 	assert_int_equal(count_tmp_files(tmp), 0);
 	/* An empty dir would mean the file system root. */
-	assert_int_equal(outtree_write(&t, "", &written, &failed), -EINVAL);
+	assert_int_equal(outtree_write(&t, "", &ws, &failed), -EINVAL);
 	assert_non_null(failed);
-	assert_int_equal(written, 0);
+	assert_int_equal(ws.rewritten, 0);
 	free(failed);
 	outtree_release(&t);
+	free(dir);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static struct timespec mtime_of(const char *dir, const char *rel)
+{
+	char *p = join(dir, rel);
+	struct stat st;
+
+	assert_int_equal(lstat(p, &st), 0);
+	free(p);
+	return st.st_mtim;
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+	char *p = join(dir, rel);
+	struct stat st;
+	bool there = lstat(p, &st) == 0;
+
+	free(p);
+	return there;
+}
+
+static void test_hashwrite_commit(void **state)
+{
+	const char *tmp = *state;
+	char *target = join(tmp, "f");
+	struct pf_hashwrite w;
+	struct pf_filesum sum, known;
+	char hex[65];
+	bool replaced;
+	uint64_t before;
+	struct stat st;
+	mode_t old_umask;
+
+	/* fchmod, not the umask, sets the mode. */
+	old_umask = umask(0077);
+	assert_int_equal(hashwrite_open(&w, target, 0640), 0);
+	umask(old_umask);
+	assert_int_equal(count_tmp_files(tmp), 1);
+	assert_int_equal(hashwrite_update(&w, "hello ", 6), 0);
+	assert_int_equal(hashwrite_update(&w, "world\n", 6), 0);
+	assert_int_equal(hashwrite_update(&w, NULL, 0), 0);
+	assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+	assert_true(replaced);
+	assert_int_equal(sum.size, 12);
+	assert_int_equal(sha256_hex("hello world\n", 12, hex), 0);
+	assert_string_equal(sum.sha256, hex);
+	assert_file(tmp, "f", "hello world\n", 0640);
+	assert_int_equal(count_tmp_files(tmp), 0);
+	hashwrite_abort(&w);	/* ended: a no-op */
+
+	/* The same bytes again: the temporary file is dropped. */
+	{
+		const struct timespec times[2] = { old_time, old_time };
+
+		assert_int_equal(utimensat(AT_FDCWD, target, times, 0), 0);
+	}
+	assert_int_equal(hashwrite_open(&w, target, 0640), 0);
+	assert_int_equal(hashwrite_update(&w, "hello world\n", 12), 0);
+	assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+	assert_false(replaced);
+	assert_true(is_old(tmp, "f"));
+	assert_int_equal(count_tmp_files(tmp), 0);
+
+	/* Same bytes, other mode: replaced. */
+	assert_int_equal(hashwrite_open(&w, target, 0600), 0);
+	assert_int_equal(hashwrite_update(&w, "hello world\n", 12), 0);
+	assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+	assert_true(replaced);
+	assert_file(tmp, "f", "hello world\n", 0600);
+
+	/* known is trusted: the target is not read (only the 12 new bytes
+	 * are hashed), so a claim that it holds them keeps it. */
+	assert_int_equal(sha256_hex("HELLO WORLD\n", 12, known.sha256), 0);
+	known.size = 12;
+	before = hashwrite_hashed();
+	assert_int_equal(hashwrite_open(&w, target, 0600), 0);
+	assert_int_equal(hashwrite_update(&w, "HELLO WORLD\n", 12), 0);
+	assert_int_equal(hashwrite_commit(&w, &known, &sum, &replaced), 0);
+	assert_false(replaced);
+	assert_int_equal(hashwrite_hashed() - before, 12);
+	assert_file(tmp, "f", "hello world\n", 0600);
+	/* Without it the target is hashed and found to differ. */
+	assert_int_equal(hashwrite_open(&w, target, 0600), 0);
+	assert_int_equal(hashwrite_update(&w, "HELLO WORLD\n", 12), 0);
+	assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+	assert_true(replaced);
+	assert_file(tmp, "f", "HELLO WORLD\n", 0600);
+
+	/* Abort leaves the target as it was and no temporary file. */
+	assert_int_equal(hashwrite_open(&w, target, 0644), 0);
+	assert_int_equal(hashwrite_update(&w, "junk", 4), 0);
+	hashwrite_abort(&w);
+	hashwrite_abort(&w);
+	hashwrite_abort(NULL);
+	assert_file(tmp, "f", "HELLO WORLD\n", 0600);
+	assert_int_equal(count_tmp_files(tmp), 0);
+
+	/* No directory to put the temporary file in. */
+	{
+		char *nodir = join(tmp, "nodir/f");
+
+		assert_int_equal(hashwrite_open(&w, nodir, 0644), -ENOENT);
+		hashwrite_abort(&w);
+		free(nodir);
+	}
+	assert_int_equal(stat(target, &st), 0);
+	free(target);
+}
+
+static void test_hashwrite_buffer(void **state)
+{
+	const char *tmp = *state;
+	char *target = join(tmp, "b");
+	const struct timespec times[2] = { old_time, old_time };
+	struct pf_filesum sum;
+	struct stat dst, dst2;
+	bool replaced;
+	uint64_t before;
+
+	assert_int_equal(hashwrite_buffer(target, "abc", 3, 0644, &sum,
+					  &replaced), 0);
+	assert_true(replaced);
+	assert_string_equal(sum.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(utimensat(AT_FDCWD, target, times, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, tmp, times, 0), 0);
+	assert_int_equal(stat(tmp, &dst), 0);
+	/* Unchanged: hashed once, compared, no temporary file made (the
+	 * directory's mtime stays too). */
+	before = hashwrite_hashed();
+	assert_int_equal(hashwrite_buffer(target, "abc", 3, 0644, &sum,
+					  &replaced), 0);
+	assert_false(replaced);
+	assert_int_equal(hashwrite_hashed() - before, 3);
+	assert_true(is_old(tmp, "b"));
+	assert_int_equal(stat(tmp, &dst2), 0);
+	assert_int_equal(dst2.st_mtim.tv_sec, dst.st_mtim.tv_sec);
+	assert_int_equal(dst2.st_mtim.tv_nsec, dst.st_mtim.tv_nsec);
+	assert_int_equal(hashwrite_buffer(target, "abd", 3, 0644, &sum,
+					  &replaced), 0);
+	assert_true(replaced);
+	assert_file(tmp, "b", "abd", 0644);
+	assert_int_equal(hashwrite_buffer(target, "", 0, 0644, &sum,
+					  &replaced), 0);
+	assert_true(replaced);
+	assert_int_equal(sum.size, 0);
+	assert_string_equal(sum.sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_int_equal(hashwrite_buffer(target, NULL, 1, 0644, &sum,
+					  &replaced), -EINVAL);
+	assert_int_equal(count_tmp_files(tmp), 0);
+	free(target);
+}
+
+static void test_hashwrite_copy_fd(void **state)
+{
+	const char *tmp = *state;
+	char *src = join(tmp, "src"), *dst = join(tmp, "dst");
+	struct pf_hashwrite w;
+	struct pf_filesum sum, want;
+	uint64_t copied = 0;
+	bool replaced;
+	FILE *fp = fopen(src, "w");
+	int fd;
+
+	/* Not a multiple of the 64 KiB chunk. */
+	assert_non_null(fp);
+	for (int i = 0; i < 200000; i++)
+		fputc((i * 7 + i / 1000) & 0xff, fp);
+	assert_int_equal(fclose(fp), 0);
+	fd = open(src, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(sha256_fd(fd, &want), 0);
+	assert_int_equal(want.size, 200000);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+	assert_int_equal(hashwrite_copy_fd(&w, fd, &copied), 0);
+	assert_int_equal(copied, 200000);
+	assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+	assert_true(replaced);
+	assert_int_equal(sum.size, 200000);
+	assert_string_equal(sum.sha256, want.sha256);
+	close(fd);
+	{
+		char *cmd;
+
+		assert_true(asprintf(&cmd, "cmp -s '%s' '%s'", src, dst) > 0);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	/* A read error is the source's. */
+	fd = open(tmp, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+	assert_int_equal(hashwrite_copy_fd(&w, fd, NULL), -EISDIR);
+	assert_true(w.read_failed);
+	hashwrite_abort(&w);
+	close(fd);
+	assert_int_equal(count_tmp_files(tmp), 0);
+	free(src);
+	free(dst);
+}
+
+#define BIG (200ull << 20)
+
+/* A 200 MiB file, sparse but for a few marks, so it is quick to make. */
+static void make_big(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)BIG), 0);
+	for (uint64_t off = 0; off < BIG; off += 16ull << 20)
+		assert_int_equal(pwrite(fd, "pxeforge", 8, (off_t)off), 8);
+	assert_int_equal(close(fd), 0);
+}
+
+static void big_tree(struct pf_outtree *t, const char *src)
+{
+	outtree_init(t);
+	assert_int_equal(outtree_add_file(t, "img/disk.raw", src, 0644), 0);
+	add(t, "boot.ipxe", "#!ipxe\n", 0644);
+}
+
+static const char *const big_files[] = {
+	"img/disk.raw", "boot.ipxe", "manifest.json", ".pxeforge-state.json",
+};
+
+static void snap_mtimes(const char *dir, struct timespec *ts)
+{
+	for (size_t i = 0; i < 4; i++)
+		ts[i] = mtime_of(dir, big_files[i]);
+}
+
+static void assert_same_mtimes(const char *dir, const struct timespec *ts)
+{
+	struct timespec now[4];
+
+	snap_mtimes(dir, now);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(now[i].tv_sec, ts[i].tv_sec);
+		assert_int_equal(now[i].tv_nsec, ts[i].tv_nsec);
+	}
+}
+
+static void assert_cmp(const char *a, const char *b)
+{
+	char *cmd;
+
+	assert_true(asprintf(&cmd, "cmp -s '%s' '%s'", a, b) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/* The incremental contract with a large streamed file: read once when
+ * new, not at all when unchanged, once when only touched. */
+static void test_stream_incremental(void **state)
+{
+	const char *tmp = *state;
+	char *src = join(tmp, "disk.raw"), *dir = join(tmp, "out");
+	char *out = join(dir, "img/disk.raw");
+	struct pf_outstats first, ws;
+	struct pf_outtree t;
+	struct pf_filesum want;
+	struct timespec ts[4];
+	char *failed = NULL;
+	int fd;
+
+	make_big(src);
+	fd = open(src, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(sha256_fd(fd, &want), 0);
+	close(fd);
+
+	big_tree(&t, src);
+	assert_int_equal(outtree_write(&t, dir, &first, &failed), 0);
+	assert_int_equal(first.rewritten, 3);
+	assert_true(first.hashed >= BIG && first.hashed < BIG + 65536);
+	assert_cmp(src, out);
+	assert_string_equal(t.files[0].sum.sha256, want.sha256);
+	assert_int_equal(t.files[0].sum.size, BIG);
+	{
+		char *m = join(dir, "manifest.json"), *text = slurp(m);
+
+		assert_non_null(strstr(text, want.sha256));
+		free(text);
+		free(m);
+	}
+	outtree_release(&t);
+	snap_mtimes(dir, ts);
+
+	/* Unchanged: nothing rewritten, every mtime kept, and the big file
+	 * is not read at all (only the small files are hashed). */
+	big_tree(&t, src);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 0);
+	assert_true(ws.hashed < 65536);
+	assert_true(ws.hashed * 3 < first.hashed);
+	assert_same_mtimes(dir, ts);
+	assert_string_equal(t.files[0].sum.sha256, want.sha256);
+	outtree_release(&t);
+
+	/* The source touched, same bytes: read once, the output (known from
+	 * the state file) not read, nothing rewritten. */
+	{
+		const struct timespec times[2] = { old_time, old_time };
+
+		assert_int_equal(utimensat(AT_FDCWD, src, times, 0), 0);
+	}
+	big_tree(&t, src);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 0);
+	assert_true(ws.hashed >= BIG && ws.hashed < BIG + 65536);
+	assert_int_equal(mtime_of(dir, "img/disk.raw").tv_sec, ts[0].tv_sec);
+	assert_int_equal(mtime_of(dir, "img/disk.raw").tv_nsec, ts[0].tv_nsec);
+	assert_int_equal(count_tmp_files(dir), 0);
+	outtree_release(&t);
+
+	/* One byte of the source changed: the file and the manifest. */
+	fd = open(src, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, 100 << 20), 1);
+	close(fd);
+	big_tree(&t, src);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 2);
+	assert_cmp(src, out);
+	assert_string_not_equal(t.files[0].sum.sha256, want.sha256);
+	outtree_release(&t);
+
+	/* The output changed behind pxeforge's back: written again. */
+	fd = open(out, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "Y", 1, 5), 1);
+	close(fd);
+	big_tree(&t, src);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), 0);
+	assert_int_equal(ws.rewritten, 1);
+	assert_cmp(src, out);
+	outtree_release(&t);
+
+	free(out);
+	free(dir);
+	free(src);
+}
+
+static void test_stream_errors(void **state)
+{
+	const char *tmp = *state;
+	char *dir = join(tmp, "out"), *src = join(tmp, "nope");
+	struct pf_outtree t;
+	struct pf_outstats ws;
+	char *failed = NULL;
+
+	outtree_init(&t);
+	assert_int_equal(outtree_add_file(&t, "a", NULL, 0644), -EINVAL);
+	assert_int_equal(outtree_add_file(&t, "a", "", 0644), -EINVAL);
+	assert_int_equal(outtree_add_file(&t, "../a", src, 0644), -EINVAL);
+	assert_int_equal(outtree_add_file(&t, "manifest.json", src, 0644),
+			 -EINVAL);
+	assert_int_equal(outtree_add_file(&t, "a", src, 0644), 0);
+	assert_int_equal(outtree_add_file(&t, "a", src, 0644), -EINVAL);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), -ENOENT);
+	assert_true(ws.source_failed);
+	assert_string_equal(failed, src);
+	free(failed);
+	assert_false(exists(dir, "manifest.json"));
+	outtree_release(&t);
+
+	/* A directory is no source. */
+	outtree_init(&t);
+	assert_int_equal(outtree_add_file(&t, "a", tmp, 0644), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), -EINVAL);
+	assert_true(ws.source_failed);
+	assert_string_equal(failed, tmp);
+	free(failed);
+	assert_int_equal(count_tmp_files(tmp), 0);
+	outtree_release(&t);
+	free(src);
+	free(dir);
+}
+
+/* Files of an earlier build that this one does not make are removed:
+ * listed in the manifest, or (secrets, streamed files) in the state. */
+static void test_stale(void **state)
+{
+	const char *tmp = *state;
+	char *dir = join(tmp, "out"), *src = join(tmp, "src");
+	char *p;
+	struct pf_outtree t;
+	struct pf_outstats ws;
+
+	write_text(src, "streamed\n");
+	outtree_init(&t);
+	add(&t, "a/x", "x\n", 0644);
+	add(&t, "keep", "k\n", 0644);
+	add(&t, "s", "secret\n", 0600);
+	add(&t, "deep/er/f", "f\n", 0644);
+	assert_int_equal(outtree_add_file(&t, "img", src, 0644), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	outtree_release(&t);
+	assert_true(exists(dir, ".pxeforge-state.json"));
+	/* What pxeforge never wrote stays, even in its directories. */
+	p = join(dir, "mine");
+	write_text(p, "mine\n");
+	free(p);
+	p = join(dir, "a/user");
+	write_text(p, "user\n");
+	free(p);
+
+	outtree_init(&t);
+	add(&t, "keep", "k\n", 0644);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	assert_int_equal(ws.removed, 4);
+	assert_int_equal(ws.rewritten, 1);	/* the manifest */
+	outtree_release(&t);
+	assert_false(exists(dir, "a/x"));
+	assert_false(exists(dir, "s"));
+	assert_false(exists(dir, "img"));
+	assert_false(exists(dir, "deep"));	/* left empty: removed */
+	assert_true(exists(dir, "a/user"));
+	assert_true(exists(dir, "mine"));
+	assert_true(exists(dir, "keep"));
+	/* Nothing left for the state file to say. */
+	assert_false(exists(dir, ".pxeforge-state.json"));
+	assert_int_equal(access(src, F_OK), 0);	/* a source is never ours */
+
+	/* A file may become a directory and back. */
+	outtree_init(&t);
+	add(&t, "keep", "k\n", 0644);
+	add(&t, "a/user/f", "now a directory\n", 0644);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), -ENOTDIR);
+	outtree_release(&t);
+	outtree_init(&t);
+	add(&t, "keep/f", "now a directory\n", 0644);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	assert_int_equal(ws.removed, 1);
+	assert_file(dir, "keep/f", "now a directory\n", 0644);
+	outtree_release(&t);
+	outtree_init(&t);
+	add(&t, "keep", "k\n", 0644);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	assert_file(dir, "keep", "k\n", 0644);
+	outtree_release(&t);
+	free(src);
+	free(dir);
+}
+
+/* Removing never follows a symlink out of the tree, and a manifest that
+ * is not pxeforge's removes nothing. */
+static void test_stale_no_follow(void **state)
+{
+	const char *tmp = *state;
+	char *dir = join(tmp, "out"), *victim = join(tmp, "victim");
+	char *p, *q;
+	struct pf_outtree t;
+	struct pf_outstats ws;
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(mkdir(victim, 0755), 0);
+	p = join(victim, "f");
+	write_text(p, "victim\n");
+	free(p);
+	p = join(dir, "d");
+	assert_int_equal(symlink(victim, p), 0);
+	free(p);
+	p = join(dir, "l");
+	q = join(victim, "f");
+	assert_int_equal(symlink(q, p), 0);
+	free(q);
+	free(p);
+	p = join(dir, "manifest.json");
+	write_text(p, "{\"files\": ["
+		   "{\"path\": \"d/f\", \"sha256\": \"" SHA_ONE "\", \"size\": 4},"
+		   "{\"path\": \"l\", \"sha256\": \"" SHA_ONE "\", \"size\": 4}]}");
+	free(p);
+	outtree_init(&t);
+	add(&t, "keep", "k\n", 0644);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	assert_int_equal(ws.removed, 1);	/* the link l itself */
+	assert_false(exists(dir, "l"));
+	assert_true(exists(dir, "d"));
+	assert_true(exists(victim, "f"));
+
+	/* Not pxeforge's manifest (a path leaving the tree): ignored whole. */
+	p = join(dir, "manifest.json");
+	write_text(p, "{\"files\": ["
+		   "{\"path\": \"keep2\", \"sha256\": \"" SHA_ONE "\", \"size\": 4},"
+		   "{\"path\": \"../victim/f\", \"sha256\": \"" SHA_ONE "\", \"size\": 4}]}");
+	free(p);
+	p = join(dir, "keep2");
+	write_text(p, "keep2\n");
+	free(p);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	assert_int_equal(ws.removed, 0);
+	assert_true(exists(dir, "keep2"));
+	assert_true(exists(victim, "f"));
+	/* Nor is text that is not JSON. */
+	p = join(dir, "manifest.json");
+	write_text(p, "keep2\n");
+	free(p);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	assert_int_equal(ws.removed, 0);
+	assert_true(exists(dir, "keep2"));
+	outtree_release(&t);
+	free(victim);
 	free(dir);
 }
 
@@ -473,14 +1030,30 @@ int main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_add_rejects),
 		cmocka_unit_test(test_add_copies_and_sort),
-		cmocka_unit_test(test_manifest),
-		cmocka_unit_test(test_add_utf8),
+		cmocka_unit_test_setup_teardown(test_manifest, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_add_utf8, setup_tmp,
+						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_write, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_write_replaces_symlink,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_write_failures, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_write_dir_forms, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_hashwrite_commit, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_hashwrite_buffer, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_stream_incremental,
+						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_stream_errors, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_stale, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_stale_no_follow, setup_tmp,
 						teardown_tmp),
 	};
 

@@ -1,0 +1,335 @@
+/* bundle_write: OUT as one tar.gz / tar.zst, the same bytes for the same
+ * tree on any machine with the same libarchive, zlib and libzstd. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pxeforge/bundle.h"
+#include "pxeforge/outstate.h"
+
+#define CHUNK 65536
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls > lx && !strcmp(s + ls - lx, suffix);
+}
+
+enum pf_bundle_format bundle_format(const char *file)
+{
+	if (ends_with(file, ".tar.zst") || ends_with(file, ".tzst"))
+		return PF_BUNDLE_TAR_ZST;
+	if (ends_with(file, ".tar.gz") || ends_with(file, ".tgz"))
+		return PF_BUNDLE_TAR_GZ;
+	return PF_BUNDLE_UNKNOWN;
+}
+
+struct entry {
+	char *path;
+	mode_t mode;		/* with S_IFDIR or S_IFREG */
+	const struct pf_filesum *sum;	/* NULL: size as found */
+};
+
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static void entries_release(struct entries *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i].path);
+	free(e->v);
+}
+
+static int entries_add(struct entries *e, const char *path, size_t len,
+		       mode_t mode, const struct pf_filesum *sum)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 64;
+		struct entry *v = realloc(e->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		e->v = v;
+		e->cap = cap;
+	}
+	e->v[e->n].path = strndup(path, len);
+	if (!e->v[e->n].path)
+		return -ENOMEM;
+	e->v[e->n].mode = mode;
+	e->v[e->n].sum = sum;
+	e->n++;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->path,
+		      ((const struct entry *)b)->path);
+}
+
+/* Every file of t, manifest.json and every directory on the way, sorted
+ * bytewise by path; *secret when any file is one. */
+static int collect(const struct pf_outtree *t, struct entries *e,
+		   bool *secret)
+{
+	size_t out = 0;
+	int rc = entries_add(e, PF_MANIFEST_NAME, strlen(PF_MANIFEST_NAME),
+			     S_IFREG | 0644, NULL);
+
+	*secret = false;
+	for (size_t i = 0; i < t->n && !rc; i++) {
+		const struct pf_outfile *f = &t->files[i];
+		const char *slash;
+
+		if (!f->summed)
+			return -EINVAL;	/* not written yet */
+		*secret |= outtree_is_secret(f->mode);
+		rc = entries_add(e, f->path, strlen(f->path),
+				 S_IFREG | (f->mode & 07777), &f->sum);
+		/* "c4140/", as tar stores directories: sorted with the
+		 * slash, a directory still comes right before its content. */
+		for (slash = strchr(f->path, '/'); slash && !rc;
+		     slash = strchr(slash + 1, '/'))
+			rc = entries_add(e, f->path, (size_t)(slash - f->path) + 1,
+					 S_IFDIR | 0755, NULL);
+	}
+	if (rc || !e->n)
+		return rc;
+	qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
+	for (size_t i = 0; i < e->n; i++) {
+		if (out && !strcmp(e->v[out - 1].path, e->v[i].path)) {
+			free(e->v[i].path);	/* a directory seen again */
+			continue;
+		}
+		e->v[out++] = e->v[i];
+	}
+	e->n = out;
+	return 0;
+}
+
+struct sink {
+	struct pf_hashwrite hw;
+	int err;
+};
+
+static la_ssize_t sink_write(struct archive *a, void *ctx, const void *data,
+			     size_t len)
+{
+	struct sink *s = ctx;
+
+	(void)a;
+	s->err = hashwrite_update(&s->hw, data, len);
+	return s->err ? -1 : (la_ssize_t)len;
+}
+
+static int set_filters(struct archive *a, enum pf_bundle_format fmt)
+{
+	char level[16], threads[16];
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (fmt == PF_BUNDLE_TAR_GZ) {
+		snprintf(level, sizeof(level), "%d", PF_BUNDLE_GZIP_LEVEL);
+		/* No name and no timestamp in the gzip header. */
+		return archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+		       archive_write_set_filter_option(a, "gzip",
+				"compression-level", level) != ARCHIVE_OK ||
+		       archive_write_set_filter_option(a, "gzip", "timestamp",
+				NULL) != ARCHIVE_OK ? -EIO : 0;
+	}
+	/* libzstd's multi-threaded output is the same for any number of
+	 * workers from 1 up, not for 0 (its single-threaded mode): never 0. */
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	snprintf(level, sizeof(level), "%d", PF_BUNDLE_ZSTD_LEVEL);
+	snprintf(threads, sizeof(threads), "%ld", n);
+	return archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	       archive_write_set_filter_option(a, "zstd", "compression-level",
+					       level) != ARCHIVE_OK ||
+	       archive_write_set_filter_option(a, "zstd", "threads",
+					       threads) != ARCHIVE_OK ? -EIO : 0;
+}
+
+/* Streams exactly size bytes of fd into the archive. */
+static int copy_data(struct archive *a, int fd, int64_t size)
+{
+	char *chunk = malloc(CHUNK);
+	int64_t left = size;
+	int rc = chunk ? 0 : -ENOMEM;
+
+	while (!rc && left > 0) {
+		ssize_t r = read(fd, chunk, CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = -errno;
+		else if (r == 0 || r > left)
+			rc = -EIO;	/* shrank or grew meanwhile */
+		else if (archive_write_data(a, chunk, (size_t)r) != r)
+			rc = -EIO;
+		else
+			left -= r;
+	}
+	free(chunk);
+	return rc;
+}
+
+/* One entry; a file's content is read from dir/path. *in_tree is set when
+ * the failure concerns the tree's file rather than the archive. */
+static int write_entry(struct archive *a, struct archive_entry *ae,
+		       int root, const struct entry *e, long long mtime,
+		       bool *in_tree)
+{
+	const char *last;
+	struct stat st;
+	int dfd = -1, fd = -1, rc = 0;
+
+	*in_tree = false;
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, e->path);
+	archive_entry_set_mode(ae, e->mode);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_set_uname(ae, "root");
+	archive_entry_set_gname(ae, "root");
+	archive_entry_set_mtime(ae, (time_t)mtime, 0);
+	archive_entry_set_size(ae, 0);
+	if (S_ISREG(e->mode)) {
+		*in_tree = true;
+		dfd = open_parent_below(root, e->path, &last);
+		if (dfd < 0) {
+			rc = dfd;
+			goto out;
+		}
+		fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode) ||
+		    (e->sum && (uint64_t)st.st_size != e->sum->size)) {
+			rc = -EIO;
+			goto out;
+		}
+		archive_entry_set_size(ae, st.st_size);
+		*in_tree = false;
+	}
+	/* ARCHIVE_WARN: a non-ASCII path went in as raw bytes (see below). */
+	if (archive_write_header(a, ae) < ARCHIVE_WARN) {
+		rc = -EIO;
+		goto out;
+	}
+	if (fd >= 0) {
+		rc = copy_data(a, fd, st.st_size);
+		*in_tree = rc && rc != -ENOMEM;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+int bundle_write(const struct pf_outtree *t, const char *dir,
+		 const char *file, long long mtime,
+		 struct pf_bundle_result *res, char **failed)
+{
+	enum pf_bundle_format fmt = bundle_format(file);
+	struct entries e = { 0 };
+	struct archive *a = NULL;
+	struct archive_entry *ae = NULL;
+	struct sink s = { .err = 0 };
+	locale_t c_locale = (locale_t)0, old_locale = (locale_t)0;
+	bool secret, in_tree = false;
+	int root = -1, rc;
+	size_t i = 0;
+
+	*failed = NULL;
+	memset(res, 0, sizeof(*res));
+	s.hw.fd = -1;
+	s.hw.tmp = NULL;
+	if (fmt == PF_BUNDLE_UNKNOWN)
+		return -EINVAL;
+	rc = collect(t, &e, &secret);
+	if (rc)
+		goto out;
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		rc = -errno;
+		*failed = strdup(dir);
+		goto out;
+	}
+	rc = hashwrite_open(&s.hw, file, secret ? 0600 : 0644);
+	if (rc)
+		goto out;
+	/* libarchive converts paths from the locale's charset to UTF-8 for
+	 * pax headers, so the bytes would depend on the locale. In the C
+	 * locale (always there) ASCII paths need no pax header and any
+	 * other path (UTF-8: outtree admits nothing else) goes in as raw
+	 * bytes with "hdrcharset=BINARY", on every machine alike. */
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	if (c_locale == (locale_t)0) {
+		rc = -errno;
+		goto out;
+	}
+	old_locale = uselocale(c_locale);
+	a = archive_write_new();
+	ae = archive_entry_new();
+	if (!a || !ae) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* pax-restricted is ustar, plus an extended header only for what
+	 * ustar cannot hold (files of 8 GiB and more, long or non-ASCII
+	 * paths); we set no atime, ctime or other host detail to carry. */
+	rc = archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ? -EIO :
+	     set_filters(a, fmt);
+	if (!rc && (archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+		    archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) !=
+		    ARCHIVE_OK))
+		rc = -EIO;
+	for (i = 0; i < e.n && !rc; i++)
+		rc = write_entry(a, ae, root, &e.v[i], mtime, &in_tree);
+	if (!rc && archive_write_close(a) != ARCHIVE_OK)
+		rc = -EIO;
+	if (rc && s.err)
+		rc = s.err;	/* the writer's own errno beats libarchive's -EIO */
+	if (!rc) {
+		res->entries = e.n;
+		rc = hashwrite_commit(&s.hw, NULL, &res->sum, &res->replaced);
+	}
+	if (rc && in_tree) {
+		char *p = NULL;
+
+		if (asprintf(&p, "%s/%s", dir, e.v[i - 1].path) >= 0)
+			*failed = p;
+	}
+out:
+	if (rc && !*failed)
+		*failed = strdup(file);
+	archive_entry_free(ae);
+	if (a)
+		archive_write_free(a);
+	if (c_locale != (locale_t)0) {
+		uselocale(old_locale);
+		freelocale(c_locale);
+	}
+	hashwrite_abort(&s.hw);
+	if (root >= 0)
+		close(root);
+	entries_release(&e);
+	return rc;
+}

@@ -1,0 +1,343 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pxeforge/hashwrite.h"
+
+#define CHUNK 65536
+
+static uint64_t hashed_total;
+
+uint64_t hashwrite_hashed(void)
+{
+	return hashed_total;
+}
+
+static void to_hex(const unsigned char *md, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	hex[64] = '\0';
+}
+
+int sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(len ? data : "", len, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
+		return -EIO;
+	hashed_total += len;
+	to_hex(md, hex);
+	return 0;
+}
+
+static int digest_final(EVP_MD_CTX *md, char hex[65])
+{
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!EVP_DigestFinal_ex(md, out, &len) || len != 32)
+		return -EIO;
+	to_hex(out, hex);
+	return 0;
+}
+
+static ssize_t read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int sha256_fd(int fd, struct pf_filesum *sum)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char *chunk = malloc(CHUNK);
+	uint64_t size = 0;
+	int rc = -ENOMEM;
+
+	if (!md || !chunk)
+		goto out;
+	rc = -EIO;
+	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		goto out;
+	for (;;) {
+		ssize_t n = read_some(fd, chunk, CHUNK);
+
+		if (n < 0) {
+			rc = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (!EVP_DigestUpdate(md, chunk, (size_t)n)) {
+			rc = -EIO;
+			goto out;
+		}
+		size += (uint64_t)n;
+		hashed_total += (uint64_t)n;
+	}
+	rc = digest_final(md, sum->sha256);
+	sum->size = size;
+out:
+	free(chunk);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static void writer_clear(struct pf_hashwrite *w)
+{
+	w->md = NULL;
+	w->target = NULL;
+	w->tmp = NULL;
+	w->fd = -1;
+	w->size = 0;
+}
+
+void hashwrite_abort(struct pf_hashwrite *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp)
+		unlink(w->tmp);
+	free(w->tmp);
+	free(w->target);
+	EVP_MD_CTX_free(w->md);
+	writer_clear(w);
+}
+
+/* The temporary file only: hashing is the caller's business. */
+static int tmp_open(struct pf_hashwrite *w, const char *target, mode_t mode)
+{
+	const char *slash = strrchr(target, '/');
+	int dirlen = slash ? (int)(slash - target) + 1 : 0;
+	int rc = 0;
+
+	writer_clear(w);
+	w->read_failed = false;
+	w->mode = mode & 07777;
+	w->target = strdup(target);
+	if (!w->target ||
+	    asprintf(&w->tmp, "%.*s" PF_TMP_PREFIX "XXXXXX", dirlen, target) < 0) {
+		w->tmp = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		rc = -errno;
+		free(w->tmp);	/* nothing was created */
+		w->tmp = NULL;
+		goto out;
+	}
+	/* fchmod, not the umask, decides: mkstemp's 0600 until then. */
+	if (fchmod(w->fd, w->mode) != 0)
+		rc = -errno;
+out:
+	if (rc)
+		hashwrite_abort(w);
+	return rc;
+}
+
+int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode)
+{
+	int rc = tmp_open(w, target, mode);
+
+	if (rc)
+		return rc;
+	w->md = EVP_MD_CTX_new();
+	rc = w->md ? 0 : -ENOMEM;
+	if (!rc && !EVP_DigestInit_ex(w->md, EVP_sha256(), NULL))
+		rc = -EIO;
+	if (rc)
+		hashwrite_abort(w);
+	return rc;
+}
+
+int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
+{
+	if (!len)
+		return 0;
+	if (!EVP_DigestUpdate(w->md, data, len))
+		return -EIO;
+	hashed_total += len;
+	w->size += len;
+	return write_all(w->fd, data, len);
+}
+
+int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
+{
+	unsigned char *chunk = malloc(CHUNK);
+	uint64_t n = 0;
+	int rc = chunk ? 0 : -ENOMEM;
+
+	while (!rc) {
+		ssize_t r = read_some(fd, chunk, CHUNK);
+
+		if (r < 0) {
+			w->read_failed = true;
+			rc = (int)r;
+		} else if (r == 0) {
+			break;
+		} else {
+			rc = hashwrite_update(w, chunk, (size_t)r);
+			n += (uint64_t)r;
+		}
+	}
+	if (copied)
+		*copied = n;
+	free(chunk);
+	return rc;
+}
+
+/* Does path already hold sum's content with this mode? Any doubt
+ * (missing, unreadable, symlink, other size) means no. */
+static bool target_holds(const char *path, mode_t mode,
+			 const struct pf_filesum *sum,
+			 const struct pf_filesum *known)
+{
+	struct pf_filesum have;
+	struct stat st;
+	bool same;
+	int fd;
+
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 07777) != mode || (uint64_t)st.st_size != sum->size)
+		return false;
+	if (known)
+		return known->size == sum->size &&
+		       !strcmp(known->sha256, sum->sha256);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	same = sha256_fd(fd, &have) == 0 && have.size == sum->size &&
+	       !strcmp(have.sha256, sum->sha256);
+	close(fd);
+	return same;
+}
+
+/* fsync, close and rename the temporary file over the target. */
+static int tmp_install(struct pf_hashwrite *w)
+{
+	int rc = 0;
+
+	if (fsync(w->fd) != 0)
+		rc = -errno;
+	if (close(w->fd) != 0 && !rc)
+		rc = -errno;
+	w->fd = -1;
+	if (!rc && rename(w->tmp, w->target) != 0)
+		rc = -errno;
+	if (!rc) {
+		free(w->tmp);	/* it is the target now: not to be unlinked */
+		w->tmp = NULL;
+	}
+	return rc;
+}
+
+int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
+		     struct pf_filesum *sum, bool *replaced)
+{
+	int rc;
+
+	*replaced = false;
+	rc = digest_final(w->md, sum->sha256);
+	sum->size = w->size;
+	if (!rc && !target_holds(w->target, w->mode, sum, known)) {
+		rc = tmp_install(w);
+		*replaced = rc == 0;
+	}
+	hashwrite_abort(w);
+	return rc;
+}
+
+/* path is a regular file with exactly these bytes and this mode. */
+static bool same_bytes(const char *path, const char *data, size_t len,
+		       mode_t mode)
+{
+	unsigned char *chunk;
+	struct stat st;
+	size_t off = 0;
+	bool same = false;
+	int fd;
+
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 07777) != (mode & 07777) ||
+	    (uint64_t)st.st_size != (uint64_t)len)
+		return false;
+	chunk = malloc(CHUNK);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	while (chunk && fd >= 0) {
+		ssize_t n = read_some(fd, chunk, CHUNK);
+
+		if (n < 0)
+			break;
+		if (n == 0) {
+			same = off == len;
+			break;
+		}
+		if ((size_t)n > len - off || memcmp(chunk, data + off, (size_t)n))
+			break;
+		off += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(chunk);
+	return same;
+}
+
+int hashwrite_buffer(const char *target, const void *data, size_t len,
+		     mode_t mode, struct pf_filesum *sum, bool *replaced)
+{
+	struct pf_hashwrite w;
+	int rc;
+
+	*replaced = false;
+	if (len && !data)
+		return -EINVAL;
+	rc = sha256_hex(data, len, sum->sha256);
+	sum->size = len;
+	if (rc || same_bytes(target, data, len, mode))
+		return rc;
+	rc = tmp_open(&w, target, mode);
+	if (rc)
+		return rc;
+	rc = write_all(w.fd, data, len);
+	if (!rc)
+		rc = tmp_install(&w);
+	*replaced = rc == 0;
+	hashwrite_abort(&w);
+	return rc;
+}

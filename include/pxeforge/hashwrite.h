@@ -1,0 +1,71 @@
+/* hashwrite: the one way pxeforge writes a file. Every byte goes through
+ * SHA-256 (OpenSSL EVP) on its way to a temporary file beside the target
+ * (mkostemp); commit fsyncs it and renames it into place, or drops it when
+ * the target already holds the same bytes with the same mode, so that the
+ * target and its mtime stay. Memory use does not depend on file size. */
+#ifndef PXEFORGE_HASHWRITE_H
+#define PXEFORGE_HASHWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+
+/* Temporary files start with this; whoever walks an output tree skips them. */
+#define PF_TMP_PREFIX ".pxeforge-tmp-"
+
+/* Size and hex SHA-256 of a file's content. */
+struct pf_filesum {
+	uint64_t size;
+	char sha256[65];
+};
+
+struct pf_hashwrite {
+	EVP_MD_CTX *md;
+	char *target;
+	char *tmp;	/* the temporary file, NULL when none is open */
+	int fd;
+	mode_t mode;
+	uint64_t size;
+	bool read_failed;	/* the last error came from hashwrite_copy_fd's fd */
+};
+
+/* Starts a file that will replace target (its directory must exist): the
+ * temporary file gets mode & 07777 now, whatever the umask. 0 or -errno;
+ * on failure w holds nothing. */
+int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode);
+/* Hashes and writes. 0 or -errno. */
+int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len);
+/* Streams fd from its offset to EOF through a 64 KiB buffer; *copied (may
+ * be NULL) counts the bytes. On a read error w->read_failed is set. */
+int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied);
+/* Ends the file: *sum is what was written. The temporary file is dropped
+ * (*replaced false) when target is a regular file with the same mode,
+ * size and SHA-256, else fsynced and renamed over target (*replaced true).
+ * known, when not NULL, is what the caller knows target holds (it checked
+ * that target has not changed since), so target is not read; with NULL a
+ * target of the same size is hashed. w holds nothing afterwards, on
+ * failure too. 0 or -errno. */
+int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
+		     struct pf_filesum *sum, bool *replaced);
+/* Drops the temporary file. Accepts NULL and a writer already ended. */
+void hashwrite_abort(struct pf_hashwrite *w);
+
+/* Whole content in memory: hashed once into *sum, compared with target
+ * byte for byte, and only when it differs (or the mode does) written as
+ * above. No temporary file is made for an unchanged target. */
+int hashwrite_buffer(const char *target, const void *data, size_t len,
+		     mode_t mode, struct pf_filesum *sum, bool *replaced);
+
+/* Hashes fd from its offset to EOF, streaming. 0 or -errno. */
+int sha256_fd(int fd, struct pf_filesum *sum);
+/* Hex SHA-256 of data into hex[65]. */
+int sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* Bytes this process has passed through SHA-256 so far: how tests see
+ * that an unchanged input was not read again. */
+uint64_t hashwrite_hashed(void);
+
+#endif

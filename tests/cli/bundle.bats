@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# build --bundle FILE: the whole output tree as one reproducible archive.
+
+load helpers
+
+# tar_list FILE: one line per entry, "name mode uid gid uname gname mtime
+# paxkeys", read by Python's tarfile (zstd through the zstd program).
+tar_list() {
+	local file=$1
+	case $file in
+	*.zst | *.tzst) zstd -dcq "$file" ;;
+	*) gzip -dc "$file" ;;
+	esac | python3 -c '
+import sys, tarfile
+with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
+    for m in t:
+        print(m.name + ("/" if m.isdir() else ""), oct(m.mode), m.uid, m.gid,
+              m.uname, m.gname, m.mtime, ",".join(sorted(m.pax_headers)) or "-")
+'
+}
+
+@test "two builds into different directories give byte-identical bundles (zst and gz)" {
+	for ext in tar.zst tar.gz; do
+		"$PXEFORGE" build -q examples/c4140.yaml -o "$TMP/a-$ext" --bundle "$TMP/a.$ext"
+		sleep 1
+		(cd "$TMP" && mkdir -p elsewhere &&
+			"$PXEFORGE" build -q "$OLDPWD/examples/c4140.yaml" -o elsewhere/out \
+				--bundle "b.$ext")
+		cmp "$TMP/a.$ext" "$TMP/b.$ext"
+	done
+	# and not the same archive twice: the formats differ
+	! cmp -s "$TMP/a.tar.zst" "$TMP/a.tar.gz"
+	assert_equal "$(head -c 4 "$TMP/a.tar.zst" | od -An -tx1 | tr -d ' ')" 28b52ffd
+}
+
+@test "entries are sorted, owned by 0:0 root, with mtime SOURCE_DATE_EPOCH and no pax extras" {
+	for ext in tar.zst tgz; do
+		SOURCE_DATE_EPOCH=1700000000 "$PXEFORGE" build -q examples/c4140.yaml \
+			-o "$TMP/out" --bundle "$TMP/b.$ext"
+		run tar_list "$TMP/b.$ext"
+		assert_success
+		list=$output
+		names=$(cut -d' ' -f1 <<<"$list")
+		[ "$names" = "$(LC_ALL=C sort <<<"$names")" ] || fail "not sorted: $names"
+		# every file of OUT, every directory, nothing else
+		want=$(cd "$TMP/out" && find . -mindepth 1 \( -type d -printf '%P/\n' \) -o -printf '%P\n' | LC_ALL=C sort)
+		assert_equal "$names" "$want"
+		bad=$(awk '$3 != 0 || $4 != 0 || $5 != "root" || $6 != "root" || $7 != 1700000000 || $8 != "-"' <<<"$list")
+		[ -z "$bad" ] || fail "entries with other owner, mtime or pax headers: $bad"
+		grep -qx 'c4140/ 0o755 0 0 root root 1700000000 -' <<<"$list"
+		grep -qx 'manifest.json 0o644 0 0 root root 1700000000 -' <<<"$list"
+	done
+}
+
+@test "the bundle holds exactly what OUT holds, and verifies once unpacked" {
+	"$PXEFORGE" build -q examples/hgx-h200.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	mkdir "$TMP/x"
+	bsdtar -xf "$TMP/b.tar.zst" -C "$TMP/x"
+	diff -r "$TMP/out" "$TMP/x"
+	run "$PXEFORGE" verify "$TMP/x"
+	assert_success
+}
+
+@test "gzip bundles carry no file name and no timestamp" {
+	"$PXEFORGE" build -q examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.gz"
+	# ID1 ID2 CM FLG MTIME(4): FLG 0 (no FNAME), MTIME 0
+	assert_equal "$(head -c 8 "$TMP/b.tar.gz" | od -An -tx1 | tr -d ' ')" 1f8b080000000000
+	gzip -t "$TMP/b.tar.gz"
+}
+
+@test "an unchanged bundle is not rewritten; a changed one is" {
+	run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	assert_success
+	assert_line --regexp "^pxeforge: $TMP/b.tar.zst: 15 entries, [0-9]+ bytes, sha256 [0-9a-f]{64}\$"
+	sha=$(sha256sum "$TMP/b.tar.zst" | cut -d' ' -f1)
+	assert_output --partial "sha256 $sha"
+	before=$(stat -c %y "$TMP/b.tar.zst")
+	sleep 1
+	run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	assert_success
+	assert_output --partial "sha256 $sha (unchanged)"
+	assert_equal "$(stat -c %y "$TMP/b.tar.zst")" "$before"
+	assert_equal "$(stat -c %a "$TMP/b.tar.zst")" 644
+	SOURCE_DATE_EPOCH=1 run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	assert_success
+	refute_output --partial "(unchanged)"
+	[ -z "$(find "$TMP" -name '.pxeforge-tmp-*')" ]
+}
+
+@test "a bundle name without a known extension is a usage error; nothing is written" {
+	for f in b.zip b.tar b.tar.xz b.gz; do
+		run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/$f"
+		assert_failure 2
+		assert_output --partial "bundle '$TMP/$f' must end in .tar.zst, .tzst, .tar.gz or .tgz"
+		[ ! -e "$TMP/out" ]
+	done
+	run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle
+	assert_failure 2
+}
+
+@test "a bundle that cannot be written is an I/O error (exit 3) naming it" {
+	run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/no/such/dir/b.tgz"
+	assert_failure 3
+	assert_output --partial "cannot write bundle '$TMP/no/such/dir/b.tgz': No such file or directory"
+	# the tree itself was written
+	[ -f "$TMP/out/manifest.json" ]
+}
+
+@test "build --help describes --bundle and stale-file removal" {
+	run "$PXEFORGE" build --help
+	assert_success
+	assert_output --partial "--bundle FILE"
+	assert_output --partial ".tar.zst or .tzst"
+	assert_output --partial "are removed"
+}
