@@ -19,44 +19,8 @@
 
 #include "pxeforge/bundle.h"
 #include "pxeforge/outtree.h"
+#include "tmpdir.h"
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup_tmp(void **state)
-{
-	char *dir = strdup("/tmp/pxeforge-bundle-XXXXXX");
-
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-	int rc = nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-
-	free(dir);
-	return rc;
-}
-
-static char *join(const char *a, const char *b)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", a, b) >= 0);
-	return p;
-}
 
 static void sample(struct pf_outtree *t, bool secret)
 {

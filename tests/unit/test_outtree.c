@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "pxeforge/outtree.h"
+#include "tmpdir.h"
 
 #define SHA_ONE "2c8b08da5ce60398e1f19af0e5dccc744df274b826abe585eaba68c525434806"
 #define SHA_TWO "27dd8ed44a83ff94d557f9fd0412ed5a8cbca69ea04922d88c01184a07300a5a"
@@ -27,44 +28,6 @@ static void add(struct pf_outtree *t, const char *path, const char *text,
 	assert_int_equal(outtree_add(t, path, text, strlen(text), mode), 0);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* A fresh temp dir per test, removed with everything in it afterwards. */
-static int setup_tmp(void **state)
-{
-	char *dir = strdup("/tmp/pxeforge-outtree-XXXXXX");
-
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-	int rc = nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-
-	free(dir);
-	return rc;
-}
-
-static char *join(const char *a, const char *b)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", a, b) >= 0);
-	return p;
-}
 
 static char *slurp(const char *path)
 {

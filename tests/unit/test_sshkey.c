@@ -20,6 +20,7 @@
 
 #include "pxeforge/secret.h"
 #include "pxeforge/sshkey.h"
+#include "tmpdir.h"
 
 /* RFC 8032, section 7.1, TEST 1. */
 static const unsigned char rfc_seed[32] = {
@@ -35,43 +36,6 @@ static const unsigned char rfc_pub[32] = {
 	0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a,
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup_tmp(void **state)
-{
-	char *dir = strdup("/tmp/pxeforge-sshkey-XXXXXX");
-
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-	int rc = nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-
-	free(dir);
-	return rc;
-}
-
-static char *join(const char *a, const char *b)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", a, b) >= 0);
-	return p;
-}
 
 static void put_text(const char *path, const char *text, mode_t mode)
 {

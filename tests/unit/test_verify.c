@@ -18,46 +18,10 @@
 #include "pxeforge/outstate.h"
 #include "pxeforge/outtree.h"
 #include "pxeforge/verify.h"
+#include "tmpdir.h"
 
 #define SHA_X "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup_tmp(void **state)
-{
-	char *dir = strdup("/tmp/pxeforge-verify-XXXXXX");
-
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-	int rc = nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-
-	free(dir);
-	return rc;
-}
-
-static char *join(const char *a, const char *b)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", a, b) >= 0);
-	return p;
-}
 
 static void put(const char *dir, const char *rel, const char *text,
 		mode_t mode)
