@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "pxeforge/fetch.h"
+#include "pxeforge/hashwrite.h"
 #include "pxeforge/fetch_http.h"
 
 #define BUF_SIZE (64 * 1024)
@@ -122,36 +123,15 @@ static int check_url(const char *url, char **why)
 	return rc;
 }
 
-/* mkdir -p, 0755. */
+/* mkdir -p, 0755; the reason names the whole path, as the cache's. */
 static int mkdir_p(const char *path, char **why)
 {
-	char *p = strdup(path), *s, c;
-	struct stat st;
-	int rc = 0;
+	char *fail = NULL;
+	int rc = fs_mkdir_p(path, 0, &fail);
 
-	if (!p)
-		return -ENOMEM;
-	for (s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			rc = -errno;
-		else if (stat(p, &st) != 0)
-			rc = -errno;
-		else if (!S_ISDIR(st.st_mode))
-			rc = -ENOTDIR;
-		*s = c;
-		if (rc) {
-			fetch_why(why, "cannot create '%s': %s", path,
-				  strerror(-rc));
-			break;
-		}
-		if (!c)
-			break;
-	}
-	free(p);
+	if (rc)
+		fetch_why(why, "cannot create '%s': %s", path, strerror(-rc));
+	free(fail);
 	return rc;
 }
 

@@ -62,7 +62,7 @@ static ssize_t read_some(int fd, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -77,6 +77,52 @@ static int write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* mkdir -p for path, starting at byte `from` (the prefix before it is known
+ * to exist). On failure *fail names the directory that could not be made. */
+int fs_mkdir_p(const char *path, size_t from, char **fail)
+{
+	struct stat st;
+	char *p;
+	int rc = 0;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	if (from > strlen(p))
+		from = strlen(p);
+	for (size_t i = from; !rc; i++) {
+		char c = p[i];
+
+		if (c != '/' && c != '\0')
+			continue;
+		if (i == 0 || p[i - 1] == '/') {	/* root, or "a//b" */
+			if (!c)
+				break;
+			continue;
+		}
+		p[i] = '\0';
+		if (mkdir(p, 0755) != 0) {
+			if (errno != EEXIST)
+				rc = -errno;
+			else if (stat(p, &st) != 0)
+				rc = -errno;
+			else if (!S_ISDIR(st.st_mode))
+				rc = -ENOTDIR;
+		}
+		if (rc) {
+			*fail = p;
+			return rc;
+		}
+		if (!c)
+			break;
+		p[i] = c;
+	}
+	free(p);
+	return rc;
 }
 
 int sha256_fd(int fd, struct pf_filesum *sum)
@@ -194,7 +240,7 @@ int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 		return -EIO;
 	hashed_total += len;
 	w->size += len;
-	return write_all(w->fd, data, len);
+	return fs_write_all(w->fd, data, len);
 }
 
 int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
@@ -334,7 +380,7 @@ int hashwrite_buffer(const char *target, const void *data, size_t len,
 	rc = tmp_open(&w, target, mode);
 	if (rc)
 		return rc;
-	rc = write_all(w.fd, data, len);
+	rc = fs_write_all(w.fd, data, len);
 	if (!rc)
 		rc = tmp_install(&w);
 	*replaced = rc == 0;

@@ -13,6 +13,7 @@
 
 #include "pxeforge/outstate.h"
 #include "pxeforge/outtree.h"
+#include "pxeforge/secret.h"
 
 #if JSON_INTEGER_IS_LONG_LONG
 #define PF_JSON_INT_MAX LLONG_MAX
@@ -34,6 +35,9 @@ void outtree_release(struct pf_outtree *t)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->files[i].path);
+		/* owner-only files are secrets (the NoCloud user-data) */
+		if (t->files[i].data && outtree_is_secret(t->files[i].mode))
+			secret_wipe(t->files[i].data, t->files[i].len);
 		free(t->files[i].data);
 		free(t->files[i].src);
 	}
@@ -287,52 +291,6 @@ out:
 	return rc;
 }
 
-/* mkdir -p for path, starting at byte `from` (the prefix before it is known
- * to exist). On failure *fail names the directory that could not be made. */
-static int mkdir_p(const char *path, size_t from, char **fail)
-{
-	struct stat st;
-	char *p;
-	int rc = 0;
-
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	if (from > strlen(p))
-		from = strlen(p);
-	for (size_t i = from; !rc; i++) {
-		char c = p[i];
-
-		if (c != '/' && c != '\0')
-			continue;
-		if (i == 0 || p[i - 1] == '/') {	/* root, or "a//b" */
-			if (!c)
-				break;
-			continue;
-		}
-		p[i] = '\0';
-		if (mkdir(p, 0755) != 0) {
-			if (errno != EEXIST)
-				rc = -errno;
-			else if (stat(p, &st) != 0)
-				rc = -errno;
-			else if (!S_ISDIR(st.st_mode))
-				rc = -ENOTDIR;
-		}
-		if (rc) {
-			*fail = p;
-			return rc;
-		}
-		if (!c)
-			break;
-		p[i] = c;
-	}
-	free(p);
-	return rc;
-}
-
 /* dir/rel, with or without a '/' at the end of dir. NULL: no memory. */
 static char *join_path(const char *dir, const char *rel)
 {
@@ -445,7 +403,7 @@ static int write_one(struct writing *w, struct pf_outfile *f)
 		return -ENOMEM;
 	slash = strrchr(full, '/');
 	*slash = '\0';
-	rc = mkdir_p(full, strlen(w->dir), &w->fail);
+	rc = fs_mkdir_p(full, strlen(w->dir), &w->fail);
 	*slash = '/';
 	if (rc)
 		goto out;
@@ -570,7 +528,7 @@ int outtree_write(struct pf_outtree *t, const char *dir,
 	}
 	for (size_t i = 0; i < t->n; i++)
 		t->files[i].summed = false;
-	rc = mkdir_p(dir, 0, &w.fail);
+	rc = fs_mkdir_p(dir, 0, &w.fail);
 	if (!rc)
 		rc = sorted_view(t, &v);
 	if (!rc)

@@ -14,6 +14,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "pxeforge/hashwrite.h"
 #include "pxeforge/secret.h"
 
 #define TMP_NAME ".pxeforge-secret-XXXXXX"
@@ -22,21 +23,6 @@ void secret_wipe(void *p, size_t n)
 {
 	if (p && n)
 		OPENSSL_cleanse(p, n);
-}
-
-static int write_all(int fd, const unsigned char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* "<dir of path>/.pxeforge-secret-XXXXXX": same directory, so link(2)
@@ -98,7 +84,7 @@ int secret_create(const char *path)
 	if (!rc && RAND_bytes(key, sizeof(key)) != 1)
 		rc = -EIO;
 	if (!rc)
-		rc = write_all(fd, key, sizeof(key));
+		rc = fs_write_all(fd, key, sizeof(key));
 	if (!rc && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && !rc)

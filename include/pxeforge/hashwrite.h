@@ -68,4 +68,12 @@ int sha256_hex(const void *data, size_t len, char hex[65]);
  * that an unchanged input was not read again. */
 uint64_t hashwrite_hashed(void);
 
+/* The file primitives every writer shares. fs_write_all: all of data,
+ * retrying short writes and EINTR; 0 or -errno. fs_mkdir_p: mkdir -p
+ * (0755) for path, starting at byte `from` (the prefix before it is known
+ * to exist); on failure *fail names the directory that could not be made
+ * (malloc'd). */
+int fs_write_all(int fd, const void *data, size_t len);
+int fs_mkdir_p(const char *path, size_t from, char **fail);
+
 #endif
