@@ -54,6 +54,20 @@ static int plan_file(const struct pf_plan *plan, const char *host,
 	out->name = strdup(name);
 	if (!out->name)
 		return -ENOMEM;
+	if (f && f->source.s) {
+		out->source_is_url = !f->source_path;
+		out->source = strdup(f->source_path ? f->source_path :
+						      f->source.s);
+		if (!out->source)
+			return -ENOMEM;
+	}
+	if (f && f->source.s && f->sha256.s) {
+		out->sha256 = strdup(f->sha256.s);
+		if (!out->sha256)
+			return -ENOMEM;
+		for (char *c = out->sha256; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
 	if (f && f->url.s)
 		return file_url(plan, f->url.s, &out->url);
 	if (asprintf(&path, "%s/%s", host, name) < 0)
@@ -632,6 +646,8 @@ static void plan_file_release(struct pf_plan_file *f)
 {
 	free(f->name);
 	free(f->url);
+	free(f->source);
+	free(f->sha256);
 }
 
 void plan_free(struct pf_plan *plan)

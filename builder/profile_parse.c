@@ -10,9 +10,8 @@
 #include <strings.h>
 
 #include "pxeforge/profile.h"
+#include "pxeforge/profile_parser.h"
 #include "pxeforge/suggest.h"
-
-#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const top_keys[] = { "version", "defaults", "hosts",
 					"cluster_secret" };
@@ -29,7 +28,8 @@ static const char *const host_keys[] = { "name", "macs", "cpu", "gpus",
 static const char *const gpu_keys[] = { "address", "id", "model", "role",
 					"functions" };
 static const char *const function_keys[] = { "address", "id" };
-static const char *const bootfile_keys[] = { "name", "url" };
+static const char *const bootfile_keys[] = { "name", "url", "source",
+					     "sha256" };
 static const char *const nixos_keys[] = { "toplevel", "kernel_params",
 					  "initrd_modules",
 					  "initrd_available_modules",
@@ -45,13 +45,7 @@ static const char *const nixos_json_keys[] = { "toplevel", "kernel_params",
 					       "initrd_modules",
 					       "initrd_available_modules" };
 
-struct parser {
-	struct pf_diag *d;
-	struct pf_profile *p;
-	int rc;		/* first -ENOMEM or I/O error; problems go to d */
-};
-
-static void fail(struct parser *P, int rc)
+void pp_fail(struct parser *P, int rc)
 {
 	if (!P->rc)
 		P->rc = rc;
@@ -70,8 +64,8 @@ static const char *suggest_absent(const struct pf_node *map, const char *word,
 	return suggest_closest(word, absent, m);
 }
 
-static void check_keys(struct parser *P, const struct pf_node *map,
-		       const char *const *keys, size_t n, const char *where)
+void pp_check_keys(struct parser *P, const struct pf_node *map,
+		   const char *const *keys, size_t n, const char *where)
 {
 	for (size_t i = 0; i < map->n; i++) {
 		const struct pf_node *key = map->pairs[i].key;
@@ -101,8 +95,8 @@ static void check_keys(struct parser *P, const struct pf_node *map,
 	}
 }
 
-static bool want_kind(struct parser *P, const struct pf_node *n,
-		      enum pf_node_kind kind, const char *what)
+bool pp_want_kind(struct parser *P, const struct pf_node *n,
+		  enum pf_node_kind kind, const char *what)
 {
 	static const char *const names[] = { "a string", "a list", "a mapping" };
 
@@ -113,8 +107,8 @@ static bool want_kind(struct parser *P, const struct pf_node *n,
 	return false;
 }
 
-static void get_str(struct parser *P, const struct pf_node *map,
-		    const char *key, struct pf_str *out)
+void pp_get_str(struct parser *P, const struct pf_node *map,
+		const char *key, struct pf_str *out)
 {
 	const struct pf_node *n = node_get(map, key);
 
@@ -122,12 +116,12 @@ static void get_str(struct parser *P, const struct pf_node *map,
 		return;
 	/* The mark says the key was there even when its value was unusable. */
 	out->mark = n->mark;
-	if (want_kind(P, n, PF_NODE_SCALAR, key))
+	if (pp_want_kind(P, n, PF_NODE_SCALAR, key))
 		out->s = n->scalar;
 }
 
-static void get_strv(struct parser *P, const struct pf_node *map,
-		     const char *key, struct pf_strv *out)
+void pp_get_strv(struct parser *P, const struct pf_node *map,
+		 const char *key, struct pf_strv *out)
 {
 	const struct pf_node *n = node_get(map, key);
 
@@ -137,7 +131,7 @@ static void get_strv(struct parser *P, const struct pf_node *map,
 	out->mark = n->mark;
 	if (node_is_null(n))
 		return;	/* "key:" with nothing after it: an empty list */
-	if (!want_kind(P, n, PF_NODE_SEQ, key)) {
+	if (!pp_want_kind(P, n, PF_NODE_SEQ, key)) {
 		out->invalid = true;
 		return;
 	}
@@ -145,7 +139,7 @@ static void get_strv(struct parser *P, const struct pf_node *map,
 		return;
 	out->v = calloc(n->n, sizeof(*out->v));
 	if (!out->v) {
-		fail(P, -ENOMEM);
+		pp_fail(P, -ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
@@ -153,7 +147,7 @@ static void get_strv(struct parser *P, const struct pf_node *map,
 		char what[128];
 
 		snprintf(what, sizeof(what), "%s[%zu]", key, i);
-		if (!want_kind(P, item, PF_NODE_SCALAR, what)) {
+		if (!pp_want_kind(P, item, PF_NODE_SCALAR, what)) {
 			out->invalid = true;
 			continue;
 		}
@@ -165,9 +159,9 @@ static void get_strv(struct parser *P, const struct pf_node *map,
 
 /* A value from a closed set, compared without case: its index, or -1
  * (reported with a did-you-mean) when it is none of them. */
-static int parse_choice(struct parser *P, const struct pf_str *v,
-			const char *what, const char *const *choices, size_t n,
-			const char *expected)
+int pp_choice(struct parser *P, const struct pf_str *v,
+	      const char *what, const char *const *choices, size_t n,
+	      const char *expected)
 {
 	const char *hint;
 
@@ -186,8 +180,9 @@ static int parse_choice(struct parser *P, const struct pf_str *v,
 	return -1;
 }
 
-/* A relative from_json or modules_dir path is relative to the profile's directory. */
-static char *resolve_path(const char *profile, const char *path)
+/* A relative from_json, modules_dir, source or cluster_secret path is
+ * relative to the profile's directory. */
+char *pp_resolve_path(const char *profile, const char *path)
 {
 	char *copy, *dir, *out = NULL;
 
@@ -220,9 +215,16 @@ static void parse_bootfile(struct parser *P, const struct pf_node *n,
 			   what, node_kind_name(n));
 		return;
 	}
-	check_keys(P, n, bootfile_keys, NKEYS(bootfile_keys), what);
-	get_str(P, n, "name", &out->name);
-	get_str(P, n, "url", &out->url);
+	pp_check_keys(P, n, bootfile_keys, NKEYS(bootfile_keys), what);
+	pp_get_str(P, n, "name", &out->name);
+	pp_get_str(P, n, "url", &out->url);
+	pp_get_str(P, n, "source", &out->source);
+	pp_get_str(P, n, "sha256", &out->sha256);
+	if (out->source.s && !strstr(out->source.s, "://")) {
+		out->source_path = pp_resolve_path(P->p->path, out->source.s);
+		if (!out->source_path)
+			pp_fail(P, -ENOMEM);
+	}
 	if (!out->name.s && !node_get(n, "name"))
 		diag_error(P->d, &n->mark, "missing 'name' in '%s'", what);
 }
@@ -233,16 +235,16 @@ static void parse_overlay(struct parser *P, const struct pf_node *map,
 	static const char *const methods[] = { "gzip", "zstd" };
 	int i;
 
-	get_str(P, map, "modules_dir", &b->modules_dir);
+	pp_get_str(P, map, "modules_dir", &b->modules_dir);
 	if (b->modules_dir.s) {
-		b->modules_path = resolve_path(P->p->path, b->modules_dir.s);
+		b->modules_path = pp_resolve_path(P->p->path, b->modules_dir.s);
 		if (!b->modules_path)
-			fail(P, -ENOMEM);
+			pp_fail(P, -ENOMEM);
 	}
-	get_str(P, map, "overlay_compression", &b->overlay_compression);
+	pp_get_str(P, map, "overlay_compression", &b->overlay_compression);
 	if (!b->overlay_compression.s)
 		return;
-	i = parse_choice(P, &b->overlay_compression, "overlay_compression",
+	i = pp_choice(P, &b->overlay_compression, "overlay_compression",
 			 methods, 2, "'gzip' or 'zstd'");
 	if (i >= 0)
 		b->compression = i == 0 ? PF_COMPRESS_GZIP : PF_COMPRESS_ZSTD;
@@ -260,12 +262,12 @@ static void parse_boot(struct parser *P, const struct pf_node *map,
 	}
 	if (initrds && node_is_null(initrds)) {
 		b->has_initrds = true;
-	} else if (initrds && want_kind(P, initrds, PF_NODE_SEQ, "initrds")) {
+	} else if (initrds && pp_want_kind(P, initrds, PF_NODE_SEQ, "initrds")) {
 		b->has_initrds = true;
 		b->initrds = calloc(initrds->n ? initrds->n : 1,
 				    sizeof(*b->initrds));
 		if (!b->initrds) {
-			fail(P, -ENOMEM);
+			pp_fail(P, -ENOMEM);
 			return;
 		}
 		b->ninitrds = initrds->n;
@@ -277,9 +279,9 @@ static void parse_boot(struct parser *P, const struct pf_node *map,
 				       &b->initrds[i]);
 		}
 	}
-	get_strv(P, map, "console", &b->console);
-	get_strv(P, map, "kernel_params", &b->kernel_params);
-	get_strv(P, map, "initrd_modules", &b->initrd_modules);
+	pp_get_strv(P, map, "console", &b->console);
+	pp_get_strv(P, map, "kernel_params", &b->kernel_params);
+	pp_get_strv(P, map, "initrd_modules", &b->initrd_modules);
 	parse_overlay(P, map, b);
 }
 
@@ -287,8 +289,8 @@ static void parse_pcifn(struct parser *P, const struct pf_node *n,
 			struct pf_pcifn *fn)
 {
 	fn->mark = n->mark;
-	get_str(P, n, "address", &fn->address);
-	get_str(P, n, "id", &fn->id);
+	pp_get_str(P, n, "address", &fn->address);
+	pp_get_str(P, n, "id", &fn->id);
 	if (!node_get(n, "address"))
 		diag_error(P->d, &n->mark,
 			   "missing 'address' (the PCI address, e.g. '0000:1a:00.0')");
@@ -303,7 +305,7 @@ static void parse_role(struct parser *P, const struct pf_node *gpu_node,
 	static const char *const roles[] = { "vfio", "host" };
 	int i;
 
-	get_str(P, gpu_node, "role", &gpu->role_str);
+	pp_get_str(P, gpu_node, "role", &gpu->role_str);
 	if (!node_get(gpu_node, "role")) {
 		diag_error(P->d, &gpu_node->mark,
 			   "missing 'role' (vfio: handed to VMs, host: used by the host's own driver)");
@@ -311,7 +313,7 @@ static void parse_role(struct parser *P, const struct pf_node *gpu_node,
 	}
 	if (!gpu->role_str.s)
 		return;
-	i = parse_choice(P, &gpu->role_str, "role", roles, 2,
+	i = pp_choice(P, &gpu->role_str, "role", roles, 2,
 			 "'vfio' or 'host'");
 	if (i >= 0)
 		gpu->role = i == 0 ? PF_ROLE_VFIO : PF_ROLE_HOST;
@@ -322,27 +324,27 @@ static void parse_gpu(struct parser *P, const struct pf_node *n,
 {
 	const struct pf_node *fns;
 
-	if (!want_kind(P, n, PF_NODE_MAP, "gpus[]"))
+	if (!pp_want_kind(P, n, PF_NODE_MAP, "gpus[]"))
 		return;
-	check_keys(P, n, gpu_keys, NKEYS(gpu_keys), "gpu");
+	pp_check_keys(P, n, gpu_keys, NKEYS(gpu_keys), "gpu");
 	parse_pcifn(P, n, &gpu->pci);
-	get_str(P, n, "model", &gpu->model);
+	pp_get_str(P, n, "model", &gpu->model);
 	parse_role(P, n, gpu);
 	fns = node_get(n, "functions");
 	if (!fns || node_is_null(fns) ||
-	    !want_kind(P, fns, PF_NODE_SEQ, "functions") || !fns->n)
+	    !pp_want_kind(P, fns, PF_NODE_SEQ, "functions") || !fns->n)
 		return;
 	gpu->functions = calloc(fns->n, sizeof(*gpu->functions));
 	if (!gpu->functions) {
-		fail(P, -ENOMEM);
+		pp_fail(P, -ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < fns->n; i++) {
 		const struct pf_node *f = fns->items[i];
 
-		if (!want_kind(P, f, PF_NODE_MAP, "functions[]"))
+		if (!pp_want_kind(P, f, PF_NODE_MAP, "functions[]"))
 			continue;
-		check_keys(P, f, function_keys, NKEYS(function_keys),
+		pp_check_keys(P, f, function_keys, NKEYS(function_keys),
 			   "function");
 		parse_pcifn(P, f, &gpu->functions[gpu->nfunctions++]);
 	}
@@ -354,10 +356,10 @@ static void parse_cpu(struct parser *P, const struct pf_node *map,
 	static const char *const cpus[] = { "intel", "amd" };
 	int i;
 
-	get_str(P, map, "cpu", &h->cpu_str);
+	pp_get_str(P, map, "cpu", &h->cpu_str);
 	if (!h->cpu_str.s)
 		return;
-	i = parse_choice(P, &h->cpu_str, "cpu", cpus, 2, "'intel' or 'amd'");
+	i = pp_choice(P, &h->cpu_str, "cpu", cpus, 2, "'intel' or 'amd'");
 	if (i >= 0)
 		h->cpu = i == 0 ? PF_CPU_INTEL : PF_CPU_AMD;
 }
@@ -396,9 +398,9 @@ static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
 	char *path;
 	int rc;
 
-	path = resolve_path(P->p->path, nx->from_json.s);
+	path = pp_resolve_path(P->p->path, nx->from_json.s);
 	if (!path) {
-		fail(P, -ENOMEM);
+		pp_fail(P, -ENOMEM);
 		return;
 	}
 	/* Say where the name was written; doc_load would name only the path. */
@@ -412,13 +414,13 @@ static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
 	rc = doc_load(path, P->d, &doc);
 	free(path);
 	if (rc == -ENOMEM)
-		fail(P, rc);
+		pp_fail(P, rc);
 	if (rc)
 		return;
 	nx->from_json_ok = true;
 	if (push_doc(P->p, doc)) {
 		doc_free(doc);
-		fail(P, -ENOMEM);
+		pp_fail(P, -ENOMEM);
 		return;
 	}
 	if (!doc->root || doc->root->kind != PF_NODE_MAP) {
@@ -428,12 +430,12 @@ static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
 			   "from_json file must hold an object with toplevel, kernel_params, initrd_modules and initrd_available_modules");
 		return;
 	}
-	check_keys(P, doc->root, nixos_json_keys, NKEYS(nixos_json_keys),
+	pp_check_keys(P, doc->root, nixos_json_keys, NKEYS(nixos_json_keys),
 		   "from_json file");
-	get_str(P, doc->root, "toplevel", &from.toplevel);
-	get_strv(P, doc->root, "kernel_params", &from.kernel_params);
-	get_strv(P, doc->root, "initrd_modules", &from.initrd_modules);
-	get_strv(P, doc->root, "initrd_available_modules",
+	pp_get_str(P, doc->root, "toplevel", &from.toplevel);
+	pp_get_strv(P, doc->root, "kernel_params", &from.kernel_params);
+	pp_get_strv(P, doc->root, "initrd_modules", &from.initrd_modules);
+	pp_get_strv(P, doc->root, "initrd_available_modules",
 		 &from.initrd_available_modules);
 	if (from.toplevel.s && nx->toplevel.s)
 		diag_error(P->d, &nx->toplevel.mark,
@@ -453,17 +455,17 @@ static void parse_nixos_json(struct parser *P, struct pf_nixos *nx)
 static void parse_nixos(struct parser *P, const struct pf_node *n,
 			struct pf_nixos *nx)
 {
-	if (!want_kind(P, n, PF_NODE_MAP, "nixos"))
+	if (!pp_want_kind(P, n, PF_NODE_MAP, "nixos"))
 		return;
 	nx->present = true;
 	nx->mark = n->mark;
-	check_keys(P, n, nixos_keys, NKEYS(nixos_keys), "nixos");
-	get_str(P, n, "toplevel", &nx->toplevel);
-	get_strv(P, n, "kernel_params", &nx->kernel_params);
-	get_strv(P, n, "initrd_modules", &nx->initrd_modules);
-	get_strv(P, n, "initrd_available_modules",
+	pp_check_keys(P, n, nixos_keys, NKEYS(nixos_keys), "nixos");
+	pp_get_str(P, n, "toplevel", &nx->toplevel);
+	pp_get_strv(P, n, "kernel_params", &nx->kernel_params);
+	pp_get_strv(P, n, "initrd_modules", &nx->initrd_modules);
+	pp_get_strv(P, n, "initrd_available_modules",
 		 &nx->initrd_available_modules);
-	get_str(P, n, "from_json", &nx->from_json);
+	pp_get_str(P, n, "from_json", &nx->from_json);
 	if (nx->from_json.s)
 		parse_nixos_json(P, nx);
 	if (!nx->toplevel.s && !P->rc && (!nx->from_json.s || nx->from_json_ok))
@@ -473,15 +475,15 @@ static void parse_nixos(struct parser *P, const struct pf_node *n,
 
 /* A mapping-valued key: the node when it is a mapping, else NULL (absent,
  * null, or the wrong type, reported). */
-static const struct pf_node *get_map(struct parser *P,
-				     const struct pf_node *map, const char *key,
-				     const char *const *keys, size_t n)
+const struct pf_node *pp_get_map(struct parser *P,
+				 const struct pf_node *map, const char *key,
+				 const char *const *keys, size_t n)
 {
 	const struct pf_node *v = node_get(map, key);
 
-	if (!v || node_is_null(v) || !want_kind(P, v, PF_NODE_MAP, key))
+	if (!v || node_is_null(v) || !pp_want_kind(P, v, PF_NODE_MAP, key))
 		return NULL;
-	check_keys(P, v, keys, n, key);
+	pp_check_keys(P, v, keys, n, key);
 	return v;
 }
 
@@ -490,7 +492,7 @@ static void parse_k3s(struct parser *P, const struct pf_node *map,
 {
 	static const char *const roles[] = { "agent", "server" };
 	static const char *const versions[] = { "2", "3" };
-	const struct pf_node *n = get_map(P, map, "k3s", k3s_keys,
+	const struct pf_node *n = pp_get_map(P, map, "k3s", k3s_keys,
 					  NKEYS(k3s_keys));
 	int i;
 
@@ -498,18 +500,18 @@ static void parse_k3s(struct parser *P, const struct pf_node *map,
 		return;
 	k->given = true;
 	k->mark = n->mark;
-	get_str(P, n, "role", &k->role);
-	get_str(P, n, "server", &k->server);
-	get_str(P, n, "token_file", &k->token_file);
-	get_str(P, n, "containerd", &k->containerd);
+	pp_get_str(P, n, "role", &k->role);
+	pp_get_str(P, n, "server", &k->server);
+	pp_get_str(P, n, "token_file", &k->token_file);
+	pp_get_str(P, n, "containerd", &k->containerd);
 	if (k->role.s) {
-		i = parse_choice(P, &k->role, "k3s role", roles, 2,
+		i = pp_choice(P, &k->role, "k3s role", roles, 2,
 				 "'agent' or 'server'");
 		if (i >= 0)
 			k->role_v = i == 0 ? PF_K3S_AGENT : PF_K3S_SERVER;
 	}
 	if (k->containerd.s) {
-		i = parse_choice(P, &k->containerd,
+		i = pp_choice(P, &k->containerd,
 				 "containerd config version", versions, 2,
 				 "2 (containerd 1.7) or 3 (containerd 2.x)");
 		if (i >= 0)
@@ -517,11 +519,11 @@ static void parse_k3s(struct parser *P, const struct pf_node *map,
 	}
 }
 
-static void parse_cloud_init(struct parser *P, const struct pf_node *map,
-			     struct pf_cloudinit_cfg *c)
+void pp_cloud_init(struct parser *P, const struct pf_node *map,
+		   struct pf_cloudinit_cfg *c)
 {
 	static const char *const seeds[] = { "overlay", "url" };
-	const struct pf_node *n = get_map(P, map, "cloud_init", cloud_init_keys,
+	const struct pf_node *n = pp_get_map(P, map, "cloud_init", cloud_init_keys,
 					  NKEYS(cloud_init_keys));
 	const struct pf_node *net;
 	int i;
@@ -530,25 +532,25 @@ static void parse_cloud_init(struct parser *P, const struct pf_node *map,
 		return;
 	c->given = true;
 	c->mark = n->mark;
-	get_str(P, n, "seed", &c->seed);
-	get_str(P, n, "seed_url", &c->seed_url);
-	get_strv(P, n, "ssh_authorized_keys", &c->ssh_authorized_keys);
+	pp_get_str(P, n, "seed", &c->seed);
+	pp_get_str(P, n, "seed_url", &c->seed_url);
+	pp_get_strv(P, n, "ssh_authorized_keys", &c->ssh_authorized_keys);
 	if (c->seed.s) {
-		i = parse_choice(P, &c->seed, "seed", seeds, 2,
+		i = pp_choice(P, &c->seed, "seed", seeds, 2,
 				 "'overlay' or 'url'");
 		if (i >= 0)
 			c->seed_v = i == 0 ? PF_SEED_OVERLAY : PF_SEED_URL;
 	}
 	parse_k3s(P, n, &c->k3s);
-	net = get_map(P, n, "network", network_keys, NKEYS(network_keys));
+	net = pp_get_map(P, n, "network", network_keys, NKEYS(network_keys));
 	if (!net)
 		return;
 	c->network.given = true;
 	c->network.mark = net->mark;
-	get_strv(P, net, "addresses", &c->network.addresses);
-	get_str(P, net, "gateway", &c->network.gateway);
-	get_strv(P, net, "nameservers", &c->network.nameservers);
-	get_strv(P, net, "search", &c->network.search);
+	pp_get_strv(P, net, "addresses", &c->network.addresses);
+	pp_get_str(P, net, "gateway", &c->network.gateway);
+	pp_get_strv(P, net, "nameservers", &c->network.nameservers);
+	pp_get_strv(P, net, "search", &c->network.search);
 }
 
 static void parse_host(struct parser *P, const struct pf_node *n,
@@ -557,21 +559,21 @@ static void parse_host(struct parser *P, const struct pf_node *n,
 	const struct pf_node *gpus, *nixos;
 
 	h->mark = n->mark;
-	if (!want_kind(P, n, PF_NODE_MAP, "hosts[]"))
+	if (!pp_want_kind(P, n, PF_NODE_MAP, "hosts[]"))
 		return;
-	check_keys(P, n, host_keys, NKEYS(host_keys), "host");
-	get_str(P, n, "name", &h->name);
+	pp_check_keys(P, n, host_keys, NKEYS(host_keys), "host");
+	pp_get_str(P, n, "name", &h->name);
 	if (!node_get(n, "name"))
 		diag_error(P->d, &n->mark, "missing 'name' in host");
-	get_strv(P, n, "macs", &h->macs);
+	pp_get_strv(P, n, "macs", &h->macs);
 	parse_cpu(P, n, h);
 	parse_boot(P, n, &h->boot);
 	gpus = node_get(n, "gpus");
 	if (gpus && !node_is_null(gpus) &&
-	    want_kind(P, gpus, PF_NODE_SEQ, "gpus") && gpus->n) {
+	    pp_want_kind(P, gpus, PF_NODE_SEQ, "gpus") && gpus->n) {
 		h->gpus = calloc(gpus->n, sizeof(*h->gpus));
 		if (!h->gpus) {
-			fail(P, -ENOMEM);
+			pp_fail(P, -ENOMEM);
 			return;
 		}
 		h->ngpus = gpus->n;
@@ -581,7 +583,7 @@ static void parse_host(struct parser *P, const struct pf_node *n,
 	nixos = node_get(n, "nixos");
 	if (nixos && !node_is_null(nixos))
 		parse_nixos(P, nixos, &h->nixos);
-	parse_cloud_init(P, n, &h->cloud_init);
+	pp_cloud_init(P, n, &h->cloud_init);
 }
 
 static void parse_root(struct parser *P, const struct pf_node *root)
@@ -589,27 +591,27 @@ static void parse_root(struct parser *P, const struct pf_node *root)
 	const struct pf_node *defaults, *hosts;
 	struct pf_profile *p = P->p;
 
-	check_keys(P, root, top_keys, NKEYS(top_keys), "the profile");
-	get_str(P, root, "version", &p->version);
+	pp_check_keys(P, root, top_keys, NKEYS(top_keys), "the profile");
+	pp_get_str(P, root, "version", &p->version);
 	if (p->version.s && strcmp(p->version.s, "1") != 0)
 		diag_error(P->d, &p->version.mark,
 			   "unsupported profile version '%s' (this pxeforge reads version 1)",
 			   p->version.s);
 	defaults = node_get(root, "defaults");
 	if (defaults && !node_is_null(defaults) &&
-	    want_kind(P, defaults, PF_NODE_MAP, "defaults")) {
-		check_keys(P, defaults, defaults_keys, NKEYS(defaults_keys),
+	    pp_want_kind(P, defaults, PF_NODE_MAP, "defaults")) {
+		pp_check_keys(P, defaults, defaults_keys, NKEYS(defaults_keys),
 			   "defaults");
-		get_str(P, defaults, "base_url", &p->base_url);
+		pp_get_str(P, defaults, "base_url", &p->base_url);
 		parse_boot(P, defaults, &p->defaults);
-		parse_cloud_init(P, defaults, &p->cloud_init);
+		pp_cloud_init(P, defaults, &p->cloud_init);
 	}
-	get_str(P, root, "cluster_secret", &p->cluster_secret);
+	pp_get_str(P, root, "cluster_secret", &p->cluster_secret);
 	if (p->cluster_secret.s) {
-		p->cluster_secret_path = resolve_path(p->path,
+		p->cluster_secret_path = pp_resolve_path(p->path,
 						      p->cluster_secret.s);
 		if (!p->cluster_secret_path)
-			fail(P, -ENOMEM);
+			pp_fail(P, -ENOMEM);
 	}
 	hosts = node_get(root, "hosts");
 	if (!hosts || node_is_null(hosts)) {
@@ -618,7 +620,7 @@ static void parse_root(struct parser *P, const struct pf_node *root)
 		return;
 	}
 	p->hosts_mark = hosts->mark;
-	if (!want_kind(P, hosts, PF_NODE_SEQ, "hosts"))
+	if (!pp_want_kind(P, hosts, PF_NODE_SEQ, "hosts"))
 		return;
 	if (!hosts->n) {
 		diag_error(P->d, &hosts->mark,
@@ -627,7 +629,7 @@ static void parse_root(struct parser *P, const struct pf_node *root)
 	}
 	p->hosts = calloc(hosts->n, sizeof(*p->hosts));
 	if (!p->hosts) {
-		fail(P, -ENOMEM);
+		pp_fail(P, -ENOMEM);
 		return;
 	}
 	p->nhosts = hosts->n;
@@ -675,7 +677,7 @@ clean:
 	return rc;
 }
 
-static void cloud_init_release(struct pf_cloudinit_cfg *c)
+void pp_cloud_init_release(struct pf_cloudinit_cfg *c)
 {
 	free(c->ssh_authorized_keys.v);
 	free(c->network.addresses.v);
@@ -685,6 +687,9 @@ static void cloud_init_release(struct pf_cloudinit_cfg *c)
 
 static void boot_release(struct pf_boot *b)
 {
+	free(b->kernel.source_path);
+	for (size_t i = 0; i < b->ninitrds; i++)
+		free(b->initrds[i].source_path);
 	free(b->initrds);
 	free(b->console.v);
 	free(b->kernel_params.v);
@@ -707,11 +712,11 @@ void profile_free(struct pf_profile *p)
 		free(h->nixos.kernel_params.v);
 		free(h->nixos.initrd_modules.v);
 		free(h->nixos.initrd_available_modules.v);
-		cloud_init_release(&h->cloud_init);
+		pp_cloud_init_release(&h->cloud_init);
 	}
 	free(p->hosts);
 	boot_release(&p->defaults);
-	cloud_init_release(&p->cloud_init);
+	pp_cloud_init_release(&p->cloud_init);
 	free(p->cluster_secret_path);
 	for (size_t i = 0; i < p->ndocs; i++)
 		doc_free(p->docs[i]);

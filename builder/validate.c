@@ -1,9 +1,11 @@
 /* profile_validate: semantic checks over a parsed profile. Every problem
  * is reported; nothing stops at the first. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "pxeforge/pciid.h"
 #include "pxeforge/profile.h"
@@ -85,6 +87,42 @@ static bool url_has_scheme(const char *s)
 	return true;
 }
 
+static bool sha256_valid(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdefABCDEF") == 64;
+}
+
+/* Where pxeforge gets the file for OUT: an http(s) URL pinned by its
+ * sha256, or a readable local file (sha256 optional, checked if given). */
+static void check_source(const struct pf_bootfile *f, struct pf_diag *d)
+{
+	const char *src = f->source.s;
+
+	if (f->sha256.s && !sha256_valid(f->sha256.s))
+		diag_error(d, &f->sha256.mark,
+			   "invalid sha256 '%s' (64 hex digits, as sha256sum prints)",
+			   f->sha256.s);
+	if (!src) {
+		if (f->sha256.s)
+			diag_error(d, &f->sha256.mark,
+				   "'sha256' without 'source': it pins the file pxeforge fetches or copies");
+		return;
+	}
+	if (strstr(src, "://")) {
+		if (strncmp(src, "http://", 7) && strncmp(src, "https://", 8))
+			diag_error(d, &f->source.mark,
+				   "source '%s' is neither an http:// or https:// URL nor a local path",
+				   src);
+		else if (!f->sha256.s)
+			diag_error(d, &f->source.mark,
+				   "source '%s' needs 'sha256': a download is used only when its hash matches",
+				   src);
+	} else if (f->source_path && access(f->source_path, R_OK) != 0) {
+		diag_error(d, &f->source.mark, "cannot read source '%s': %s",
+			   f->source_path, strerror(errno));
+	}
+}
+
 static void check_bootfile(const struct pf_bootfile *f, struct pf_diag *d)
 {
 	if (f->name.s && !image_name_valid(f->name.s))
@@ -102,6 +140,7 @@ static void check_bootfile(const struct pf_bootfile *f, struct pf_diag *d)
 		diag_error(d, &f->url.mark,
 			   "url '%s' starts with '/': give a full URL, or a path relative to the served tree",
 			   f->url.s);
+	check_source(f, d);
 }
 
 static void check_bootfiles(const struct pf_boot *b, struct pf_diag *d)

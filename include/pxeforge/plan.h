@@ -11,11 +11,16 @@
 #include "pxeforge/modclosure.h"
 #include "pxeforge/profile.h"
 #include "pxeforge/strlist.h"
+#include "pxeforge/vm.h"
 
 struct pf_plan_file {
 	char *name;	/* iPXE image name: "bzImage", "initrd" */
 	char *url;	/* as the script writes it: absolute, or relative to the
 			 * script ("../c4140/bzImage"), see plan_build */
+	char *source;	/* NULL, or what build puts at OUT/<host>/<name>: an
+			 * http(s) URL (fetched) or a local path (copied) */
+	bool source_is_url;
+	char *sha256;	/* lowercase hex the source must hash to, or NULL */
 };
 
 struct pf_plan_host {
@@ -45,6 +50,8 @@ struct pf_plan {
 	char *base_url;			/* NULL: scripts use relative URLs */
 	struct pf_plan_host *hosts;
 	size_t nhosts;
+	struct pf_plan_vm *vms;		/* profile order */
+	size_t nvms;
 	long long mtime;		/* of archive entries: SOURCE_DATE_EPOCH or 0 */
 };
 

@@ -53,6 +53,10 @@ struct pf_bootfile {
 	struct pf_mark mark;
 	struct pf_str name;	/* iPXE image name, --name and initrd=<name> */
 	struct pf_str url;	/* optional: where iPXE fetches it */
+	struct pf_str source;	/* optional: where pxeforge gets it for OUT:
+				 * an http(s) URL or a local path */
+	char *source_path;	/* a local source, relative to the profile's dir */
+	struct pf_str sha256;	/* required for a URL source */
 };
 
 /* Boot settings: in defaults, and per host where they override. */
@@ -133,6 +137,62 @@ struct pf_host {
 	struct pf_cloudinit_cfg cloud_init;
 };
 
+/* A GPU VM (vms[]): takes vfio GPUs of one host. Parsed by profile_vm.c. */
+enum pf_firmware { PF_FIRMWARE_UNSET, PF_FIRMWARE_UEFI, PF_FIRMWARE_BIOS };
+enum pf_disk_format { PF_DISK_UNSET, PF_DISK_QCOW2, PF_DISK_RAW };
+
+struct pf_vm_disk {
+	bool given;
+	struct pf_mark mark;
+	struct pf_str image;		/* local path or http(s) URL */
+	char *image_path;		/* a local image, relative to the profile's dir */
+	struct pf_str sha256;		/* required for a URL image */
+	struct pf_str format;		/* qcow2 | raw; default by extension */
+	enum pf_disk_format format_v;
+	struct pf_str containerdisk;	/* image reference KubeVirt pulls */
+	struct pf_str libvirt_path;	/* where domain.xml finds the image on
+					 * the hypervisor (default
+					 * /var/lib/libvirt/images/<vm>.<format>) */
+};
+
+struct pf_vm_numa_cell {
+	struct pf_mark mark;
+	struct pf_str cpus;		/* guest vCPUs: "0-55" (cpuset syntax) */
+	struct pf_str memory;		/* quantity: "1024Gi" */
+	struct pf_str host_node;	/* host NUMA node its memory is bound to */
+};
+
+struct pf_vm_pin {
+	struct pf_mark mark;
+	struct pf_str vcpus;		/* "0-55" */
+	struct pf_str host_cpus;	/* "0-55": same count, one to one */
+};
+
+struct pf_vm {
+	struct pf_mark mark;
+	struct pf_str name;
+	struct pf_str host;		/* a host's name */
+	struct pf_str gpus_all;		/* gpus: all */
+	struct pf_strv gpus;		/* or gpus: [addresses of the host's vfio GPUs] */
+	struct pf_str vcpus;		/* integer */
+	struct pf_str memory;		/* guest memory, quantity "128Gi" */
+	struct pf_str firmware;		/* uefi (default) | bios */
+	enum pf_firmware firmware_v;
+	struct pf_str consumer_gpu;	/* true | false (default): hide the hypervisor */
+	/* set by validate when well-formed */
+	unsigned vcpus_v;
+	uint64_t memory_bytes;
+	bool consumer_gpu_v;
+	struct pf_vm_disk disk;
+	struct pf_cloudinit_cfg cloud_init;
+	struct pf_vm_numa_cell *numa;
+	size_t nnuma;
+	struct pf_mark numa_mark;
+	struct pf_vm_pin *pinning;
+	size_t npinning;
+	struct pf_mark pinning_mark;
+};
+
 struct pf_profile {
 	char *path;
 	struct pf_doc **docs;	/* the profile and every from_json file; own the marks */
@@ -146,6 +206,9 @@ struct pf_profile {
 	struct pf_host *hosts;
 	size_t nhosts;
 	struct pf_mark hosts_mark;
+	struct pf_vm *vms;
+	size_t nvms;
+	struct pf_mark vms_mark;
 };
 
 /* Reads and structurally checks a profile (keys, types, from_json files).
