@@ -5,13 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pxeforge/bundle.h"
 #include "pxeforge/cli.h"
+#include "pxeforge/inputs.h"
 #include "pxeforge/package.h"
 
 static const char build_help[] =
-	"usage: pxeforge build PROFILE [-o OUT] [--bundle FILE] [-q]\n"
+	"usage: pxeforge build PROFILE [-o OUT] [--bundle FILE] [--cache DIR] [-q]\n"
 	"\n"
 	"Validates PROFILE and writes every artifact for every host into OUT\n"
 	"(default: out):\n"
@@ -29,8 +31,15 @@ static const char build_help[] =
 	"  OUT/<host>/cloud-init/         user-data (0600), meta-data, network-config:\n"
 	"                                 NoCloud payloads for hosts with cloud_init\n"
 	"  OUT/<host>/cidata.iso          the same seed on a volume labelled cidata\n"
+	"  OUT/<host>/<kernel, initrds>   the files whose 'source' the profile gives\n"
 	"  OUT/manifest.json              path, size and sha256 of every file but the\n"
 	"                                 secrets (mode 0600)\n"
+	"\n"
+	"A 'source' that is an http(s) URL is downloaded into the cache (resumed,\n"
+	"retried, TLS verified) and used only when it matches its 'sha256'; a\n"
+	"local source with a 'sha256' is checked against it. Both happen before\n"
+	"OUT is touched: a failed download or a wrong hash exits 3, naming the\n"
+	"URL or file and why, and leaves OUT and the cache as they were.\n"
 	"\n"
 	"Nothing is written unless the whole profile is valid. Each file is\n"
 	"hashed while it is written to a temporary name and renamed; unchanged\n"
@@ -48,7 +57,10 @@ static const char build_help[] =
 	"                      .tar.gz or .tgz (gzip). Byte-identical for the same\n"
 	"                      inputs: sorted entries, owner root (0:0), mtime\n"
 	"                      SOURCE_DATE_EPOCH. Mode 0600 when OUT has secrets.\n"
-	"  -q, --quiet         no summary line\n"
+	"  -c, --cache DIR     where downloads are kept by their sha256 (default:\n"
+	"                      $XDG_CACHE_HOME/pxeforge or ~/.cache/pxeforge)\n"
+	"  -q, --quiet         no progress bar, no summary line (the bar is drawn\n"
+	"                      only when stderr is a terminal)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: 0 ok, 1 invalid profile, 2 usage, 3 I/O error.\n";
@@ -58,11 +70,16 @@ int cmd_build(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "bundle", required_argument, NULL, 'b' },
+		{ "cache", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = "out", *bundle = NULL;
+	const char *out = "out", *bundle = NULL, *cache = NULL;
+	const struct pf_input *bad_input = NULL;
+	struct pf_fetch_opts fo;
+	struct pf_inputs inputs;
+	char *why = NULL;
 	struct pf_bundle_result br;
 	struct pf_outstats st;
 	struct pf_outtree tree;
@@ -73,13 +90,17 @@ int cmd_build(int argc, char **argv)
 	int c, rc, code;
 
 	outtree_init(&tree);
-	while ((c = getopt_long(argc, argv, "o:b:qh", opts, NULL)) != -1) {
+	inputs_init(&inputs);
+	while ((c = getopt_long(argc, argv, "o:b:c:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
 			break;
 		case 'b':
 			bundle = optarg;
+			break;
+		case 'c':
+			cache = optarg;
 			break;
 		case 'q':
 			quiet = true;
@@ -110,6 +131,26 @@ int cmd_build(int argc, char **argv)
 			cli_error("cannot read '%s': %s", failed, strerror(-rc));
 		else
 			cli_error("cannot render artifacts: %s", strerror(-rc));
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	fetch_opts_init(&fo);
+	fo.cache_dir = cache;
+	fo.progress = !quiet && isatty(STDERR_FILENO);
+	rc = inputs_collect(plan, &inputs);
+	if (!rc)
+		rc = inputs_resolve(&inputs, &fo, out, &bad_input, &why);
+	if (!rc)
+		rc = inputs_add(&inputs, &tree);
+	if (rc) {
+		if (bad_input && bad_input->is_url)
+			cli_error("cannot fetch '%s': %s", bad_input->source,
+				  why ? why : strerror(-rc));
+		else if (bad_input)
+			cli_error("source '%s': %s", bad_input->source,
+				  why ? why : strerror(-rc));
+		else
+			cli_error("cannot collect sources: %s", strerror(-rc));
 		code = PF_EXIT_IO;
 		goto clean;
 	}
@@ -144,6 +185,9 @@ int cmd_build(int argc, char **argv)
 			br.sum.size, br.sum.sha256,
 			br.replaced ? "" : " (unchanged)");
 clean:
+	free(why);
+	inputs_release(&inputs);
+	fetch_global_cleanup();
 	free(failed);
 	outtree_release(&tree);
 	cli_unload(p, plan);

@@ -140,6 +140,9 @@ static void check_bootfile(const struct pf_bootfile *f, struct pf_diag *d)
 		diag_error(d, &f->url.mark,
 			   "url '%s' starts with '/': give a full URL, or a path relative to the served tree",
 			   f->url.s);
+	if (f->url.s && f->source.s)
+		diag_error(d, &f->source.mark,
+			   "'source' and 'url' together: 'url' makes iPXE load the file from elsewhere, 'source' puts it in OUT/<host>/; give one");
 	check_source(f, d);
 }
 

@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# build with kernel/initrd sources: local files (pinned or not) and URLs
+# fetched from a real HTTP server on 127.0.0.1 (tests/fetch/server.py)
+# into the cache, all checked before OUT is touched.
+
+load helpers
+
+# A server over $TMP/www; its port in $PORT. It exits when its stdin (a
+# fifo held open by fd 9) closes, or on SIGTERM in teardown.
+start_server() {
+	mkdir -p "$TMP/www"
+	mkfifo "$TMP/srv.in"
+	python3 tests/fetch/server.py --root "$TMP/www" <"$TMP/srv.in" >"$TMP/srv.port" 2>"$TMP/srv.log" &
+	SRV=$!
+	exec 9>"$TMP/srv.in"
+	for _ in $(seq 100); do
+		[ -s "$TMP/srv.port" ] && break
+		sleep 0.05
+	done
+	PORT=$(head -n1 "$TMP/srv.port")
+	[ -n "$PORT" ]
+}
+
+teardown() {
+	exec 9>&- 2>/dev/null || true
+	[ -z "${SRV:-}" ] || kill "$SRV" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# profile KERNEL_SOURCE KERNEL_SHA INITRD_SOURCE INITRD_SHA
+profile() {
+	cat >"$TMP/p.yaml" <<YAML
+version: 1
+defaults:
+  kernel: {name: bzImage, source: "$1"${2:+, sha256: "$2"}}
+  initrds:
+    - {name: initrd, source: "$3"${4:+, sha256: "$4"}}
+hosts:
+  - name: lab
+    macs: ["52:54:00:12:34:56"]
+    cpu: intel
+YAML
+}
+
+inputs() {
+	head -c 3000000 /dev/urandom >"$TMP/www/bzImage"
+	head -c 70000 /dev/urandom >"$TMP/initrd.img"
+}
+
+@test "sources: a URL is fetched into the cache and a local file copied; both land in OUT and the manifest" {
+	start_server
+	inputs
+	profile "http://127.0.0.1:$PORT/ok/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img "$(sha "$TMP/initrd.img")"
+	run "$PXEFORGE" build "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_success
+	cmp "$TMP/www/bzImage" "$TMP/out/lab/bzImage"
+	cmp "$TMP/initrd.img" "$TMP/out/lab/initrd"
+	cmp "$TMP/www/bzImage" "$TMP/cache/sha256/$(sha "$TMP/www/bzImage")"
+	grep -q "\"sha256\": \"$(sha "$TMP/www/bzImage")\"" "$TMP/out/manifest.json"
+	grep -q "\"sha256\": \"$(sha "$TMP/initrd.img")\"" "$TMP/out/manifest.json"
+	# the script loads them from where build put them
+	grep -q '^kernel --name bzImage \.\./lab/bzImage ' "$TMP/out/lab/netboot.ipxe"
+	grep -q '^initrd --name initrd \.\./lab/initrd ' "$TMP/out/lab/netboot.ipxe"
+	# not a terminal: no progress bar, only the summary
+	assert_output "pxeforge: 1 host, 8 files in $TMP/out/ (8 rewritten)"
+	run "$PXEFORGE" verify -q "$TMP/out"
+	assert_success
+}
+
+@test "sources: a second build takes the download from the cache and rewrites nothing" {
+	start_server
+	inputs
+	profile "http://127.0.0.1:$PORT/ok/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	"$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	before=$(stat -c %Y.%i "$TMP/out/lab/bzImage")
+	curl -s "http://127.0.0.1:$PORT/_reset" >/dev/null
+	run "$PXEFORGE" build "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_success
+	assert_output "pxeforge: 1 host, 8 files in $TMP/out/ (0 rewritten)"
+	[ "$(stat -c %Y.%i "$TMP/out/lab/bzImage")" = "$before" ]
+	run curl -s "http://127.0.0.1:$PORT/_stats"
+	assert_output '{}'
+}
+
+@test "sources: a wrong hash exits 3 naming the URL; OUT and the cache keep nothing of it" {
+	start_server
+	inputs
+	profile "http://127.0.0.1:$PORT/wrong/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	run "$PXEFORGE" build "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_failure 3
+	assert_output --partial "pxeforge: error: cannot fetch 'http://127.0.0.1:$PORT/wrong/bzImage': sha256 mismatch: expected $(sha "$TMP/www/bzImage"), got "
+	[ ! -e "$TMP/out" ]
+	[ -z "$(find "$TMP/cache" -type f)" ]
+}
+
+@test "sources: a failed download leaves an earlier OUT exactly as it was" {
+	start_server
+	inputs
+	profile "http://127.0.0.1:$PORT/ok/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	"$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	(cd "$TMP/out" && find . -printf '%p %s %T@\n' | sort) >"$TMP/before"
+	# new kernel bytes the server does not have: 404
+	profile "http://127.0.0.1:$PORT/ok/vmlinuz" "$(sha "$TMP/initrd.img")" initrd.img ""
+	echo console=ttyS1 >/dev/null
+	run "$PXEFORGE" build "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_failure 3
+	assert_output "pxeforge: error: cannot fetch 'http://127.0.0.1:$PORT/ok/vmlinuz': HTTP 404"
+	(cd "$TMP/out" && find . -printf '%p %s %T@\n' | sort) >"$TMP/after"
+	diff "$TMP/before" "$TMP/after"
+}
+
+@test "sources: a connection dropped mid-body is retried and resumed" {
+	start_server
+	inputs
+	profile "http://127.0.0.1:$PORT/drop-once/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	PXEFORGE_FETCH_BACKOFF_MS=10 run "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_success
+	cmp "$TMP/www/bzImage" "$TMP/out/lab/bzImage"
+}
+
+@test "sources: a server that always drops the body exits 3 with the reason" {
+	start_server
+	inputs
+	profile "http://127.0.0.1:$PORT/drop-always/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	PXEFORGE_FETCH_BACKOFF_MS=10 run "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_failure 3
+	assert_output --regexp "^pxeforge: error: cannot fetch 'http://127.0.0.1:$PORT/drop-always/bzImage': connection closed after [0-9]+ of 3000000 bytes \(gave up after 4 attempts\)$"
+	[ ! -e "$TMP/out" ]
+	[ -z "$(find "$TMP/cache" -type f)" ]
+}
+
+@test "sources: an unknown host exits 3 with the DNS failure" {
+	mkdir -p "$TMP/www"
+	inputs
+	profile "http://pxeforge-no-such-host.invalid/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	run "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_failure 3
+	assert_output "pxeforge: error: cannot fetch 'http://pxeforge-no-such-host.invalid/bzImage': could not resolve host 'pxeforge-no-such-host.invalid'"
+	[ ! -e "$TMP/out" ]
+}
+
+@test "sources: a pinned local file that does not match exits 3 before OUT is touched" {
+	mkdir -p "$TMP/www"
+	inputs
+	profile "$TMP/www/bzImage" "$(sha "$TMP/initrd.img")" initrd.img ""
+	run "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out"
+	assert_failure 3
+	assert_output "pxeforge: error: source '$TMP/www/bzImage': sha256 mismatch: expected $(sha "$TMP/initrd.img"), got $(sha "$TMP/www/bzImage")"
+	[ ! -e "$TMP/out" ]
+}
+
+@test "sources: a pinned local file is read once when unchanged, and checked again when changed" {
+	mkdir -p "$TMP/www"
+	inputs
+	profile "$TMP/www/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	"$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out"
+	run strace -f -e trace=openat -o "$TMP/trace" "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out"
+	assert_success
+	! grep -q "www/bzImage\", O_RDONLY" "$TMP/trace"
+	head -c 3000000 /dev/urandom >"$TMP/www/bzImage"
+	run "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out"
+	assert_failure 3
+	assert_output --partial "sha256 mismatch"
+}
+
+@test "sources: profile errors: URL without sha256, bad sha256, other schemes, url with source, unreadable file" {
+	cat >"$TMP/p.yaml" <<'YAML'
+version: 1
+defaults:
+  kernel: {name: bzImage, source: "https://example.org/bzImage"}
+  initrds:
+    - {name: a, source: "ftp://example.org/a", sha256: "0000"}
+    - {name: b, source: missing.img}
+    - {name: c, source: missing.img, url: "http://example.org/c"}
+    - {name: d, url: "http://example.org/d", sha256: "aa"}
+hosts:
+  - name: lab
+    macs: ["52:54:00:12:34:56"]
+    cpu: intel
+YAML
+	run "$PXEFORGE" check "$TMP/p.yaml"
+	assert_failure 1
+	assert_line "$TMP/p.yaml:3:35: error: source 'https://example.org/bzImage' needs 'sha256': a download is used only when its hash matches"
+	assert_line "$TMP/p.yaml:5:25: error: source 'ftp://example.org/a' is neither an http:// or https:// URL nor a local path"
+	assert_line "$TMP/p.yaml:5:56: error: invalid sha256 '0000' (64 hex digits, as sha256sum prints)"
+	assert_line "$TMP/p.yaml:6:25: error: cannot read source '$TMP/missing.img': No such file or directory"
+	assert_line "$TMP/p.yaml:7:25: error: 'source' and 'url' together: 'url' makes iPXE load the file from elsewhere, 'source' puts it in OUT/<host>/; give one"
+	assert_line "$TMP/p.yaml:8:54: error: 'sha256' without 'source': it pins the file pxeforge fetches or copies"
+}
+
+@test "sources: a progress bar on a terminal, none with --quiet" {
+	command -v script >/dev/null
+	start_server
+	inputs
+	profile "http://127.0.0.1:$PORT/slow/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img ""
+	script -qec "$PXEFORGE build $TMP/p.yaml -o $TMP/out --cache $TMP/cache" /dev/null >"$TMP/tty.out"
+	grep -q 'MiB' "$TMP/tty.out"
+	grep -q '100%' "$TMP/tty.out"
+	grep -q "pxeforge: 1 host, 8 files" "$TMP/tty.out"
+	rm -rf "$TMP/cache" "$TMP/out"
+	script -qec "$PXEFORGE build -q $TMP/p.yaml -o $TMP/out --cache $TMP/cache" /dev/null >"$TMP/tty.out"
+	[ ! -s "$TMP/tty.out" ]
+	cmp "$TMP/www/bzImage" "$TMP/out/lab/bzImage"
+}
