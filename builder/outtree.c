@@ -40,6 +40,7 @@ void outtree_release(struct pf_outtree *t)
 			secret_wipe(t->files[i].data, t->files[i].len);
 		free(t->files[i].data);
 		free(t->files[i].src);
+		free(t->files[i].recipe);
 	}
 	free(t->files);
 	outtree_init(t);
@@ -182,6 +183,27 @@ int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
 	return rc;
 }
 
+int outtree_add_gen(struct pf_outtree *t, const char *path, const char *src,
+		    const char *recipe, mode_t mode, pf_outgen_fn gen,
+		    void *ctx)
+{
+	struct pf_outfile f = { .path = (char *)path, .mode = mode,
+				.gen = gen, .gen_ctx = ctx };
+	int rc = -ENOMEM;
+
+	if (!src || !*src || !recipe || !gen)
+		return -EINVAL;
+	f.src = strdup(src);
+	f.recipe = strdup(recipe);
+	if (f.src && f.recipe)
+		rc = outtree_push(t, &f);
+	if (rc) {
+		free(f.src);
+		free(f.recipe);
+	}
+	return rc;
+}
+
 static int outfile_cmp(const void *pa, const void *pb)
 {
 	const struct pf_outfile *a = pa, *b = pb;
@@ -317,8 +339,10 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 			const char *full, bool *replaced)
 {
 	const struct pf_outrecord *prev = outrecords_find(w->prev, f->path);
+	/* what the output is made from: the file, or the generator's recipe */
+	const char *from = f->recipe ? f->recipe : f->src;
 	struct pf_outrecord rec = { .path = f->path, .has_sum = true,
-				    .source = f->src };
+				    .source = (char *)from };
 	char src_fp[PF_FINGERPRINT_MAX], out_fp[PF_FINGERPRINT_MAX] = "";
 	char again_fp[PF_FINGERPRINT_MAX];
 	struct pf_hashwrite hw;
@@ -343,10 +367,18 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 		stat_fingerprint(&ost, out_fp);
 	out_known = prev && prev->has_sum && prev->stat &&
 		    !strcmp(prev->stat, out_fp);
-	if (out_known && prev->source && !strcmp(prev->source, f->src) &&
+	if (out_known && prev->source && !strcmp(prev->source, from) &&
 	    prev->source_stat && !strcmp(prev->source_stat, src_fp)) {
 		f->sum = prev->sum;
 		goto record;
+	}
+	if (f->gen) {
+		rc = f->gen(f->gen_ctx, f->src, full, f->mode, &f->sum,
+			    replaced, &w->fail);
+		if (rc)
+			goto out;
+		copied = (uint64_t)st.st_size;
+		goto check_source;
 	}
 	rc = hashwrite_open(&hw, full, f->mode);
 	if (rc)
@@ -360,6 +392,7 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 			goto src_fail;
 		goto out;
 	}
+check_source:
 	/* A source that changed while it was read has no one content. */
 	if (fstat(fd, &st) != 0)
 		rc = -errno;
@@ -367,11 +400,13 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 		 copied != (uint64_t)st.st_size)
 		rc = -EIO;
 	if (rc) {
-		hashwrite_abort(&hw);
+		if (!f->gen)
+			hashwrite_abort(&hw);
 		goto src_fail;
 	}
-	rc = hashwrite_commit(&hw, out_known ? &prev->sum : NULL, &f->sum,
-			      replaced);
+	if (!f->gen)
+		rc = hashwrite_commit(&hw, out_known ? &prev->sum : NULL,
+				      &f->sum, replaced);
 	if (!rc && lstat(full, &ost) != 0)
 		rc = -errno;
 	if (rc)

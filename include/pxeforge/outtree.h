@@ -14,11 +14,24 @@
 #include "pxeforge/buf.h"
 #include "pxeforge/hashwrite.h"
 
+/* Writes target (through the hashing writer: temp file, rename, an
+ * unchanged target left alone) from the file src: e.g. an OCI archive of
+ * a disk image. *sum is what target holds. On failure *failed (malloc'd)
+ * may name the path that failed. 0 or -errno. */
+typedef int (*pf_outgen_fn)(void *ctx, const char *src, const char *target,
+			    mode_t mode, struct pf_filesum *sum,
+			    bool *replaced, char **failed);
+
 struct pf_outfile {
 	char *path;	/* relative, '/'-separated: "c4140/netboot.ipxe" */
 	char *data;	/* content in memory, or NULL when src is set */
 	size_t len;
-	char *src;	/* content streamed from this file when written */
+	char *src;	/* content streamed from this file when written, or
+			 * the input gen makes it from */
+	pf_outgen_fn gen;	/* NULL: src is copied as it is */
+	void *gen_ctx;
+	char *recipe;	/* with gen: src and everything else the output
+			 * depends on, compared with the state file's */
 	mode_t mode;	/* 0644, or 0600 for secrets (kept out of the manifest) */
 	bool summed;	/* sum is set: outtree_write wrote (or kept) the file */
 	struct pf_filesum sum;
@@ -40,6 +53,12 @@ int outtree_add(struct pf_outtree *t, const char *path, const void *data,
  * written (src is not opened now). Same rules and errors. */
 int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
 		     mode_t mode);
+/* Adds a file that gen makes from src when the tree is written. recipe
+ * names src and every option of gen; when it, src and the output are as
+ * the state file recorded, gen is not called. Same rules and errors. */
+int outtree_add_gen(struct pf_outtree *t, const char *path, const char *src,
+		    const char *recipe, mode_t mode, pf_outgen_fn gen,
+		    void *ctx);
 /* Sorts the files by path (bytewise). */
 void outtree_sort(struct pf_outtree *t);
 

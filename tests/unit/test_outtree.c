@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/hashwrite.h"
 #include "pxeforge/outtree.h"
 #include "tmpdir.h"
 
@@ -987,6 +989,83 @@ static void test_stale_no_follow(void **state)
 	free(dir);
 }
 
+/* A generator: target = src upper-cased, through the hashing writer. */
+static int gen_calls;
+
+static int gen_upper(void *ctx, const char *src, const char *target,
+		     mode_t mode, struct pf_filesum *sum, bool *replaced,
+		     char **failed)
+{
+	struct pf_hashwrite hw;
+	char *data = slurp(src);
+	int rc;
+
+	(void)failed;
+	gen_calls++;
+	assert_string_equal(ctx, "ctx");
+	for (char *c = data; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	rc = hashwrite_open(&hw, target, mode);
+	if (!rc)
+		rc = hashwrite_update(&hw, data, strlen(data));
+	if (!rc)
+		rc = hashwrite_commit(&hw, NULL, sum, replaced);
+	else
+		hashwrite_abort(&hw);
+	free(data);
+	return rc;
+}
+
+static void gen_build(const char *dir, const char *src, const char *recipe,
+		      size_t rewritten)
+{
+	struct pf_outtree t;
+	struct pf_outstats st;
+	char *failed = NULL;
+
+	outtree_init(&t);
+	assert_int_equal(outtree_add_gen(&t, "vm/up.txt", src, recipe, 0644,
+					 gen_upper, "ctx"), 0);
+	assert_int_equal(outtree_write(&t, dir, &st, &failed), 0);
+	assert_null(failed);
+	assert_int_equal(st.rewritten, rewritten);
+	outtree_release(&t);
+}
+
+static void test_gen_incremental(void **state)
+{
+	const char *dir = *state;
+	char *out = join(dir, "out"), *src = join(dir, "in.txt");
+	struct pf_outtree t;
+
+	write_text(src, "one\n");
+	gen_calls = 0;
+	gen_build(out, src, "upper v1", 2);
+	assert_int_equal(gen_calls, 1);
+	assert_file(out, "vm/up.txt", "ONE\n", 0644);
+	/* unchanged source, recipe and output: not made again */
+	gen_build(out, src, "upper v1", 0);
+	assert_int_equal(gen_calls, 1);
+	/* another recipe (an option changed): made again, same bytes kept */
+	gen_build(out, src, "upper v2", 0);
+	assert_int_equal(gen_calls, 2);
+	/* a changed source */
+	write_text(src, "two\n");
+	gen_build(out, src, "upper v2", 2);
+	assert_int_equal(gen_calls, 3);
+	assert_file(out, "vm/up.txt", "TWO\n", 0644);
+	/* rejected: no recipe, no generator */
+	outtree_init(&t);
+	assert_int_equal(outtree_add_gen(&t, "a", src, NULL, 0644, gen_upper,
+					 NULL), -EINVAL);
+	assert_int_equal(outtree_add_gen(&t, "a", src, "r", 0644, NULL, NULL),
+			 -EINVAL);
+	assert_int_equal(t.n, 0);
+	outtree_release(&t);
+	free(out);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1015,6 +1094,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stream_errors, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stale, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_gen_incremental, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stale_no_follow, setup_tmp,
 						teardown_tmp),
