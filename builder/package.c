@@ -163,9 +163,9 @@ static int package_overlay(const struct pf_plan *plan,
 	return rc;
 }
 
-/* One NoCloud file into OUT/<host>/cloud-init/, the cidata volume and,
- * when the seed travels in the overlay, the overlay. */
-static int nocloud_add(const struct pf_plan_host *h, const char *name,
+/* One NoCloud file into OUT/<dir>/cloud-init/, the cidata volume and,
+ * when the seed travels in an initrd overlay, that overlay. */
+static int nocloud_add(const char *dir, const char *name,
 		       const struct pf_buf *b, mode_t mode,
 		       struct pf_outtree *t, struct pf_pack *iso,
 		       struct pf_pack *overlay)
@@ -173,24 +173,21 @@ static int nocloud_add(const struct pf_plan_host *h, const char *name,
 	char path[4096];
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/cloud-init/%s", h->name, name);
+	snprintf(path, sizeof(path), "%s/cloud-init/%s", dir, name);
 	rc = outtree_add(t, path, b->data, b->len, mode);
 	if (!rc)
 		rc = pack_add_data(iso, name, b->data, b->len, mode);
-	if (!rc && h->cloudinit.seed == PF_SEED_OVERLAY) {
+	if (!rc && overlay) {
 		snprintf(path, sizeof(path), PF_NOCLOUD_SEED_DIR "/%s", name);
 		rc = pack_add_data(overlay, path, b->data, b->len, mode);
 	}
 	return rc;
 }
 
-/* OUT/<host>/cloud-init/{user-data,meta-data,network-config} and
- * OUT/<host>/cidata.iso. *secret: they hold the node's identity. */
-static int package_nocloud(const struct pf_plan *plan,
-			   const struct pf_plan_host *h, struct pf_pack *overlay,
-			   struct pf_outtree *t, bool *secret, char **failed)
+int package_nocloud(const struct pf_plan *plan, const char *dir,
+		    const struct pf_cloudinit *ci, struct pf_pack *overlay,
+		    struct pf_outtree *t, bool *secret, char **failed)
 {
-	const struct pf_cloudinit *ci = &h->cloudinit;
 	struct pf_nocloud nc;
 	struct pf_pack iso;
 	struct pf_buf b;
@@ -205,17 +202,17 @@ static int package_nocloud(const struct pf_plan *plan,
 	buf_init(&b);
 	rc = nocloud_render(ci, &nc);
 	if (!rc)
-		rc = nocloud_add(h, "user-data", &nc.user_data, mode, t, &iso,
+		rc = nocloud_add(dir, "user-data", &nc.user_data, mode, t, &iso,
 				 overlay);
 	if (!rc)
-		rc = nocloud_add(h, "meta-data", &nc.meta_data, 0644, t, &iso,
+		rc = nocloud_add(dir, "meta-data", &nc.meta_data, 0644, t, &iso,
 				 overlay);
 	if (!rc && nc.network_config.len)
-		rc = nocloud_add(h, "network-config", &nc.network_config, 0644,
-				 t, &iso, overlay);
+		rc = nocloud_add(dir, "network-config", &nc.network_config,
+				 0644, t, &iso, overlay);
 	if (!rc)
 		rc = pack_iso_write(&iso, "cidata", plan->mtime, &b, failed);
-	snprintf(path, sizeof(path), "%s/cidata.iso", h->name);
+	snprintf(path, sizeof(path), "%s/cidata.iso", dir);
 	if (!rc)
 		rc = outtree_add(t, path, b.data, b.len, mode);
 	secret_wipe(b.data, b.len);
@@ -240,7 +237,9 @@ static int package_host(const struct pf_plan *plan,
 	pack_init(&pack);
 	buf_init(&b);
 	if (h->cloudinit.enabled)
-		rc = package_nocloud(plan, h, &pack, t, &secret, failed);
+		rc = package_nocloud(plan, h->name, &h->cloudinit,
+				     h->cloudinit.seed == PF_SEED_OVERLAY ?
+				     &pack : NULL, t, &secret, failed);
 	for (size_t i = 0; i < NTARGETS && !rc; i++) {
 		if (targets[i].plan_fn == dispatcher || !targets[i].path)
 			continue;

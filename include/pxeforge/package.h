@@ -14,6 +14,18 @@
 int package_tree(const struct pf_plan *plan, struct pf_outtree *t,
 		 char **failed);
 
+/* OUT/<dir>/cloud-init/{user-data,meta-data,network-config} and
+ * OUT/<dir>/cidata.iso for ci, and the seed into overlay unless NULL.
+ * *secret: they hold the node's identity (mode 0600). */
+struct pf_pack;
+int package_nocloud(const struct pf_plan *plan, const char *dir,
+		    const struct pf_cloudinit *ci, struct pf_pack *overlay,
+		    struct pf_outtree *t, bool *secret, char **failed);
+/* OUT/vms/<vm>/… and OUT/kubevirt/permitted-host-devices.yaml for every
+ * VM of the plan (builder/package_vm.c). */
+int package_vms(const struct pf_plan *plan, struct pf_outtree *t,
+		char **failed);
+
 /* Whether `pxeforge render --target` knows target. */
 bool package_target_known(const char *target);
 /* The known target closest to a misspelt one, or NULL. */
