@@ -49,6 +49,12 @@ PACKAGES=(
 	linux-image-amd64
 	busybox-static
 	cpio
+	# tests/cli/sources.bats: strace shows an unchanged pinned source is not
+	# opened again; curl asks the test HTTP server for its request counts;
+	# script (bsdutils) gives pxeforge a terminal for the progress bar
+	strace
+	curl
+	bsdutils
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
