@@ -144,9 +144,10 @@ int kubevirt_explain_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 	if (!rc)
 		rc = line(out, "guest", "memory.guest", vm->memory_bytes);
 	if (o.hugepage) {
-		amount(o.hugepage, page, sizeof(page));
+		snprintf(page, sizeof(page), "%s",
+			 o.hugepage == GI ? "1 Gi" : "2 Mi");
 		snprintf(how, sizeof(how),
-			 "guest + overhead, up to %s hugepages", page);
+			 "guest + overhead, up to whole %s pages", page);
 	} else {
 		snprintf(how, sizeof(how), "guest + overhead, up to whole Mi");
 	}
