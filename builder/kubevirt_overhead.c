@@ -3,10 +3,10 @@
  * comment at the top of vm.yaml).
  *
  * Facts from KubeVirt's GetMemoryOverhead: kubevirt/kubevirt
- * pkg/hypervisor/kvm/launcherhypervisorresources.go (main, 2025; in v1.x
- * releases the same function lives in
- * pkg/virt-controller/services/renderresources.go with the same constants
- * since virtqemud replaced libvirtd). What applies to a pxeforge VM, x86:
+ * pkg/hypervisor/kvm/launcherhypervisorresources.go (main, 2025; earlier
+ * v1.x releases have it in pkg/virt-controller/services/renderresources.go,
+ * constants in template.go, the same values since virtqemud replaced
+ * libvirtd). What applies to a pxeforge VM, x86:
  *   page tables      memory request / 512
  *   fixed            virt-launcher-monitor 25Mi, virt-launcher 100Mi,
  *                    virtlogd 25Mi, virtqemud 40Mi, qemu 30Mi
