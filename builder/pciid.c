@@ -10,31 +10,34 @@
 
 /* The cards users hand to VMs; ids checked against pci.ids and NVIDIA's
  * own device-id lists. companions: functions of the same card that must
- * follow the GPU to vfio-pci. */
+ * follow the GPU to vfio-pci. chip: pci.ids' name before the brackets
+ * (pci.ids 2023-04-10; 2335, 22a3, 22a4 and 22bc are newer than that file
+ * and follow their siblings), so KubeVirt resource names do not depend on
+ * the machine's pci.ids. */
 static const struct pf_pci_card cards[] = {
-	{ 0x10de, 0x1db1, "Tesla V100 SXM2 16GB", "gpu", { 0 } },
-	{ 0x10de, 0x1db4, "Tesla V100 PCIe 16GB", "gpu", { 0 } },
-	{ 0x10de, 0x1db5, "Tesla V100 SXM2 32GB", "gpu", { 0 } },
-	{ 0x10de, 0x1db6, "Tesla V100 PCIe 32GB", "gpu", { 0 } },
-	{ 0x10de, 0x20b0, "A100 SXM4 40GB", "gpu", { 0 } },
-	{ 0x10de, 0x20b1, "A100 PCIe 40GB", "gpu", { 0 } },
-	{ 0x10de, 0x20b2, "A100 SXM4 80GB", "gpu", { 0 } },
-	{ 0x10de, 0x20b5, "A100 PCIe 80GB", "gpu", { 0 } },
-	{ 0x10de, 0x20f1, "A100 PCIe 40GB (rev. 2)", "gpu", { 0 } },
-	{ 0x10de, 0x2330, "H100 SXM5 80GB", "gpu", { 0 } },
-	{ 0x10de, 0x2331, "H100 PCIe 80GB", "gpu", { 0 } },
-	{ 0x10de, 0x2335, "H200 SXM 141GB", "gpu", { 0 } },
-	{ 0x10de, 0x1af1, "A100 NVSwitch", "nvswitch", { 0 } },
-	{ 0x10de, 0x22a3, "H100 NVSwitch (LS10)", "nvswitch", { 0 } },
-	{ 0x10de, 0x22a4, "NVSwitch (LS10)", "nvswitch", { 0 } },
-	{ 0x10de, 0x2204, "GeForce RTX 3090", "gpu", { 0x1aef, 0 } },
-	{ 0x10de, 0x2206, "GeForce RTX 3080", "gpu", { 0x1aef, 0 } },
-	{ 0x10de, 0x1aef, "GA102 HDMI audio", "audio", { 0 } },
-	{ 0x10de, 0x2684, "GeForce RTX 4090", "gpu", { 0x22ba, 0 } },
-	{ 0x10de, 0x22ba, "AD102 HDMI audio", "audio", { 0 } },
-	{ 0x10de, 0x2786, "GeForce RTX 4070", "gpu", { 0x22bc, 0 } },
-	{ 0x10de, 0x22bc, "AD104 HDMI audio", "audio", { 0 } },
-	{ 0x15b3, 0x1021, "ConnectX-7", "nic", { 0 } },
+	{ 0x10de, 0x1db1, "Tesla V100 SXM2 16GB", "gpu", { 0 }, "GV100GL" },
+	{ 0x10de, 0x1db4, "Tesla V100 PCIe 16GB", "gpu", { 0 }, "GV100GL" },
+	{ 0x10de, 0x1db5, "Tesla V100 SXM2 32GB", "gpu", { 0 }, "GV100GL" },
+	{ 0x10de, 0x1db6, "Tesla V100 PCIe 32GB", "gpu", { 0 }, "GV100GL" },
+	{ 0x10de, 0x20b0, "A100 SXM4 40GB", "gpu", { 0 }, "GA100" },
+	{ 0x10de, 0x20b1, "A100 PCIe 40GB", "gpu", { 0 }, "GA100" },
+	{ 0x10de, 0x20b2, "A100 SXM4 80GB", "gpu", { 0 }, "GA100" },
+	{ 0x10de, 0x20b5, "A100 PCIe 80GB", "gpu", { 0 }, "GA100" },
+	{ 0x10de, 0x20f1, "A100 PCIe 40GB (rev. 2)", "gpu", { 0 }, "GA100" },
+	{ 0x10de, 0x2330, "H100 SXM5 80GB", "gpu", { 0 }, "GH100" },
+	{ 0x10de, 0x2331, "H100 PCIe 80GB", "gpu", { 0 }, "GH100" },
+	{ 0x10de, 0x2335, "H200 SXM 141GB", "gpu", { 0 }, "GH100" },
+	{ 0x10de, 0x1af1, "A100 NVSwitch", "nvswitch", { 0 }, "GA100" },
+	{ 0x10de, 0x22a3, "H100 NVSwitch (LS10)", "nvswitch", { 0 }, "GH100" },
+	{ 0x10de, 0x22a4, "NVSwitch (LS10)", "nvswitch", { 0 }, "GH100" },
+	{ 0x10de, 0x2204, "GeForce RTX 3090", "gpu", { 0x1aef, 0 }, "GA102" },
+	{ 0x10de, 0x2206, "GeForce RTX 3080", "gpu", { 0x1aef, 0 }, "GA102" },
+	{ 0x10de, 0x1aef, "GA102 HDMI audio", "audio", { 0 }, "GA102" },
+	{ 0x10de, 0x2684, "GeForce RTX 4090", "gpu", { 0x22ba, 0 }, "AD102" },
+	{ 0x10de, 0x22ba, "AD102 HDMI audio", "audio", { 0 }, "AD102" },
+	{ 0x10de, 0x2786, "GeForce RTX 4070", "gpu", { 0x22bc, 0 }, "AD104" },
+	{ 0x10de, 0x22bc, "AD104 HDMI audio", "audio", { 0 }, "AD104" },
+	{ 0x15b3, 0x1021, "ConnectX-7", "nic", { 0 }, "MT2910 Family" },
 };
 
 #define NCARDS (sizeof(cards) / sizeof(cards[0]))

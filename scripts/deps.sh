@@ -38,7 +38,8 @@ PACKAGES=(
 	openssl
 	# tests/cli/cloudinit.bats: cloud-init's own checkers (`cloud-init schema`
 	# for user-data, `cloud-init devel net-convert` for network-config) and
-	# python3-yaml to read user-data back (also a cloud-init dependency)
+	# python3-yaml to read user-data back (also a cloud-init dependency) and,
+	# in tests/unit/test_kubevirt.c, vm.yaml as kubectl types it
 	cloud-init
 	python3-yaml
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)

@@ -14,6 +14,11 @@ struct pf_pci_card {
 	/* Other functions of the same card that must follow it to vfio-pci
 	 * (e.g. the HDMI audio of a consumer GPU): device ids, 0-terminated. */
 	uint16_t companions[4];
+	/* The chip as pci.ids names it: "GV100GL"; the full name of the
+	 * device is "<chip> [<model>]" ("GV100GL [Tesla V100 SXM2 16GB]"),
+	 * or the model alone when it starts with the chip ("AD104 HDMI
+	 * audio"). */
+	const char *chip;
 };
 
 /* "10de:1db1" -> vendor, device. Exactly 4 hex : 4 hex; 0 or -EINVAL. */

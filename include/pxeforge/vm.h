@@ -85,8 +85,16 @@ struct pf_kv_overhead {
 	uint64_t video;
 	uint64_t vfio;		/* 1 Gi when VFIO devices are present */
 	uint64_t total;		/* the sum */
+	/* added after the parts above (kubevirt_overhead fills them too): */
+	uint64_t dedicated;	/* 100 Mi with dedicatedCpuPlacement; in total */
+	uint64_t hugepage;	/* page size the VM asks for, 0: none */
+	uint64_t requested;	/* resources.requests.memory: guest + total,
+				 * rounded up to Mi, or to the page size */
 };
 void kubevirt_overhead(const struct pf_plan_vm *vm, struct pf_kv_overhead *o);
+/* The Secret name (<vm>-cloud-init) is used when user-data or
+ * network-config is over this; KubeVirt rejects longer inline data. */
+#define PF_KV_INLINE_MAX 2048
 
 /* OUT/vms/<vm>/vm.yaml: the VirtualMachine, and when user-data is over
  * 2048 bytes a Secret ahead of it ("---" separated) that
