@@ -49,6 +49,9 @@ PACKAGES=(
 	linux-image-amd64
 	busybox-static
 	cpio
+	# libxml2's writer for libvirt domain.xml; virt-xml-validate checks it
+	libxml2-dev
+	libvirt-clients
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
