@@ -1,11 +1,13 @@
 /* OUT/vms/<vm>/domain.xml: a libvirt KVM domain for a GPU VM, written with
  * libxml2's xmlTextWriter so every name, path and value is escaped. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
 
 #include "pxeforge/vm.h"
@@ -23,6 +25,16 @@ static void xw_check(struct xw *x, int rc)
 		x->err = -ENOMEM;
 }
 
+/* The writer escapes markup but passes any bytes through: text that is not
+ * UTF-8, or holds a control character XML 1.0 forbids, is refused. */
+static bool xml_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			return false;
+	return xmlCheckUTF8((const unsigned char *)s) == 1;
+}
+
 static void start(struct xw *x, const char *name)
 {
 	if (!x->err)
@@ -37,6 +49,8 @@ static void end(struct xw *x)
 
 static void attr(struct xw *x, const char *name, const char *value)
 {
+	if (!x->err && !xml_ok(value))
+		x->err = -EINVAL;
 	if (!x->err)
 		xw_check(x, xmlTextWriterWriteAttribute(x->w, BAD_CAST name,
 							BAD_CAST value));
@@ -57,6 +71,8 @@ static void attrf(struct xw *x, const char *name, const char *fmt, ...)
 
 static void text(struct xw *x, const char *s)
 {
+	if (!x->err && !xml_ok(s))
+		x->err = -EINVAL;
 	if (!x->err)
 		xw_check(x, xmlTextWriterWriteString(x->w, BAD_CAST s));
 }
@@ -383,10 +399,7 @@ int libvirt_domain_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 	xmlFreeTextWriter(x.w);
 	x.w = NULL;
 	if (!rc)
-		rc = buf_append(out, xmlBufferContent(xbuf),
-				(size_t)xmlBufferLength(xbuf));
-	if (!rc)
-		rc = buf_puts(out, "\n");
+		rc = buf_printf(out, "%s\n", (const char *)xmlBufferContent(xbuf));
 out:
 	xmlBufferFree(xbuf);
 	return rc;

@@ -360,6 +360,7 @@ static void test_invalid(void **state)
 {
 	struct pf_plan_vm vm;
 	struct pf_buf b;
+	struct dom d;
 
 	vmf_rtx4070(&vm);
 	buf_init(&b);
@@ -374,8 +375,23 @@ static void test_invalid(void **state)
 	vm.name = NULL;
 	assert_int_equal(libvirt_domain_render(&vm, &b), -EINVAL);
 	assert_int_equal(libvirt_domain_render(NULL, &b), -EINVAL);
+	/* bytes XML cannot carry: not UTF-8, a control character */
+	vm.name = vmf_strdup("bad\xff");
+	assert_int_equal(libvirt_domain_render(&vm, &b), -EINVAL);
+	free(vm.name);
+	vm.name = vmf_strdup("rtx4070");
+	free(vm.libvirt_disk_path);
+	vm.libvirt_disk_path = vmf_strdup("/srv/a\001b.raw");
+	assert_int_equal(libvirt_domain_render(&vm, &b), -EINVAL);
 	assert_string_equal(b.data, "keep");
+	/* UTF-8 and tab, newline are fine */
+	free(vm.libvirt_disk_path);
+	vm.libvirt_disk_path = vmf_strdup("/srv/gr\xc3\xbc\xc3\x9f" "e\t\n.raw");
 	buf_release(&b);
+	dom_render(&d, &vm);
+	str_is(&d, "string(/domain/devices/disk/source/@file)",
+	       "/srv/gr\xc3\xbc\xc3\x9f" "e\t\n.raw");
+	dom_free(&d);
 	vmf_release(&vm);
 }
 
