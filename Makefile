@@ -14,7 +14,7 @@
 #   make install       PREFIX=/usr/local, DESTDIR honoured
 #   make clean         remove build/ and out/
 #   V=1                show the full compiler command lines
-PKGS      := yaml-0.1 jansson libarchive libcurl libcrypto libkmod
+PKGS      := yaml-0.1 jansson libarchive libcurl libcrypto libkmod libxml-2.0
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 PREFIX    ?= /usr/local

@@ -56,6 +56,9 @@ PACKAGES=(
 	strace
 	curl
 	bsdutils
+	# libxml2's writer for libvirt domain.xml; virt-xml-validate checks it
+	libxml2-dev
+	libvirt-clients
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
