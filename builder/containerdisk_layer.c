@@ -80,12 +80,13 @@ static int set_filter(struct archive *z, enum pf_compress c)
 				NULL) != ARCHIVE_OK ? -EIO : 0;
 	}
 	/* libzstd's multi-threaded output is the same for any number of
-	 * workers from 1 up (not for 0, its single-threaded mode). */
+	 * workers from 1 up (not for 0, its single-threaded mode). Each
+	 * worker buffers a few MiB: at most 8 of them. */
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
-	if (n > 64)
-		n = 64;
+	if (n > 8)
+		n = 8;
 	snprintf(level, sizeof(level), "%d", PF_CDISK_ZSTD_LEVEL);
 	snprintf(threads, sizeof(threads), "%ld", n);
 	return archive_write_add_filter_zstd(z) != ARCHIVE_OK ||
