@@ -49,6 +49,10 @@ PACKAGES=(
 	linux-image-amd64
 	busybox-static
 	cpio
+	# tests/cli/containerdisk.bats: real OCI tools read the containerDisk
+	# archive (skopeo inspect/copy oci-archive:, umoci unpack)
+	skopeo
+	umoci
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
