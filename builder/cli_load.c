@@ -35,7 +35,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 /* Archive entries carry one mtime: SOURCE_DATE_EPOCH (the reproducible
  * builds convention) or 0. */
-static int source_date_epoch(long long *out)
+int cli_source_date_epoch(long long *out)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	char *end;
@@ -66,7 +66,7 @@ int cli_load(const char *path, struct pf_profile **profile,
 		cli_error("out of memory");
 		return PF_EXIT_IO;
 	}
-	if (source_date_epoch(&mtime)) {
+	if (cli_source_date_epoch(&mtime)) {
 		cli_error("SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 (0 to 4294967295)",
 			  getenv("SOURCE_DATE_EPOCH"));
 		diag_free(d);

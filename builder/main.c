@@ -12,6 +12,8 @@ static const struct pf_command commands[] = {
 	  "write all artifacts for all hosts into OUT (default: out)" },
 	{ "check", cmd_check, "check PROFILE",
 	  "validate only; every problem as file:line:col: message" },
+	{ "containerdisk", cmd_containerdisk, "containerdisk DISK -o FILE",
+	  "write a KubeVirt containerDisk (OCI archive) of DISK" },
 	{ "render", cmd_render, "render PROFILE --host NAME --target T",
 	  "print one artifact to stdout (dry run)" },
 	{ "secret", cmd_secret, "secret init [FILE]",

@@ -59,6 +59,10 @@ PACKAGES=(
 	# libxml2's writer for libvirt domain.xml; virt-xml-validate checks it
 	libxml2-dev
 	libvirt-clients
+	# tests/cli/containerdisk.bats: real OCI tools read the containerDisk
+	# archive (skopeo inspect/copy oci-archive:, umoci unpack)
+	skopeo
+	umoci
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

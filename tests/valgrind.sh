@@ -14,6 +14,8 @@
 #     check CASE                                   expect exit 1
 #   secret init TMP                                expect exit 0
 #   secret init EXISTING                           expect exit 1
+#   containerdisk DISK -o TMP (gzip, zstd)         expect exit 0
+#   containerdisk MISSING -o TMP                   expect exit 3
 #   with the machine's kernel modules tree (libkmod, libarchive):
 #     build a profile with modules_dir, gzip and zstd   expect exit 0
 #     check one naming a module the tree lacks          expect exit 1
@@ -77,6 +79,12 @@ done
 add 0 secret init "@OUT@"
 printf 'x' >"$WORK/exists.key"
 add 1 secret init "$WORK/exists.key"
+
+# the containerDisk writer: both compressors, and an unreadable DISK
+head -c 1048576 /dev/urandom >"$WORK/disk.qcow2"
+add 0 containerdisk "$WORK/disk.qcow2" -o "@OUT@"
+add 0 containerdisk "$WORK/disk.qcow2" -o "@OUT@" --compress zstd --name d.raw --ref latest
+add 3 containerdisk "$WORK/missing.qcow2" -o "@OUT@"
 
 tree=
 for d in /lib/modules/*/; do

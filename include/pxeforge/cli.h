@@ -24,6 +24,7 @@ struct pf_command {
 
 int cmd_build(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_containerdisk(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
@@ -33,6 +34,10 @@ int cmd_verify(int argc, char **argv);
 int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan);
 void cli_unload(struct pf_profile *profile, struct pf_plan *plan);
+
+/* SOURCE_DATE_EPOCH (0 to 4294967295) into *out, 0 when unset; -EINVAL
+ * when it is not such a number. */
+int cli_source_date_epoch(long long *out);
 
 /* "pxeforge: error: ..." / usage errors with the hint to --help. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

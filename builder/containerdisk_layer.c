@@ -1,0 +1,278 @@
+/* containerdisk_layer: disk/<name> as a compressed tar layer, streamed
+ * through two libarchive writers: a tar writer whose output is hashed
+ * (diff_id) and handed to a raw-format writer with the gzip or zstd
+ * filter, whose output is hashed (digest) and written to a temporary
+ * file. Nothing is held in memory but the writers' fixed buffers. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "pxeforge/containerdisk.h"
+#include "pxeforge/fetch.h"
+
+#define CHUNK 65536
+
+struct layer_sink {
+	EVP_MD_CTX *tar_md;	/* the uncompressed tar: diff_id */
+	EVP_MD_CTX *gz_md;	/* the compressed bytes: digest */
+	struct archive *z;	/* the compressor the tar goes to */
+	int fd;
+	uint64_t size;
+	int err;
+};
+
+/* The compressor's output: hashed and written to the temporary file. */
+static la_ssize_t z_write(struct archive *a, void *ctx, const void *data,
+			  size_t len)
+{
+	struct layer_sink *s = ctx;
+
+	(void)a;
+	if (!EVP_DigestUpdate(s->gz_md, data, len))
+		s->err = -EIO;
+	else
+		s->err = fs_write_all(s->fd, data, len);
+	if (s->err)
+		return -1;
+	s->size += len;
+	return (la_ssize_t)len;
+}
+
+/* The tar writer's output: hashed and compressed. */
+static la_ssize_t tar_write(struct archive *a, void *ctx, const void *data,
+			    size_t len)
+{
+	struct layer_sink *s = ctx;
+
+	(void)a;
+	if (!EVP_DigestUpdate(s->tar_md, data, len)) {
+		s->err = -EIO;
+		return -1;
+	}
+	if (archive_write_data(s->z, data, len) != (la_ssize_t)len) {
+		if (!s->err)
+			s->err = -EIO;
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static int set_filter(struct archive *z, enum pf_compress c)
+{
+	char level[16], threads[16];
+	long n;
+
+	if (c != PF_COMPRESS_ZSTD) {
+		snprintf(level, sizeof(level), "%d", PF_CDISK_GZIP_LEVEL);
+		/* no file name and no timestamp in the gzip header */
+		return archive_write_add_filter_gzip(z) != ARCHIVE_OK ||
+		       archive_write_set_filter_option(z, "gzip",
+				"compression-level", level) != ARCHIVE_OK ||
+		       archive_write_set_filter_option(z, "gzip", "timestamp",
+				NULL) != ARCHIVE_OK ? -EIO : 0;
+	}
+	/* libzstd's multi-threaded output is the same for any number of
+	 * workers from 1 up (not for 0, its single-threaded mode). Each
+	 * worker buffers a few MiB: at most 8 of them. */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > 8)
+		n = 8;
+	snprintf(level, sizeof(level), "%d", PF_CDISK_ZSTD_LEVEL);
+	snprintf(threads, sizeof(threads), "%ld", n);
+	return archive_write_add_filter_zstd(z) != ARCHIVE_OK ||
+	       archive_write_set_filter_option(z, "zstd", "compression-level",
+					       level) != ARCHIVE_OK ||
+	       archive_write_set_filter_option(z, "zstd", "threads",
+					       threads) != ARCHIVE_OK ? -EIO : 0;
+}
+
+/* Every field a tar header carries, set here and nowhere else. */
+static void layer_entry(struct archive_entry *ae, const char *path,
+			mode_t mode, uint64_t size, long long mtime)
+{
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, path);
+	archive_entry_set_mode(ae, mode);
+	archive_entry_set_uid(ae, PF_CDISK_UID);
+	archive_entry_set_gid(ae, PF_CDISK_GID);
+	/* numeric only: a name would be mapped to the reader's own ids */
+	archive_entry_copy_uname(ae, "");
+	archive_entry_copy_gname(ae, "");
+	archive_entry_set_mtime(ae, (time_t)mtime, 0);
+	archive_entry_set_size(ae, (la_int64_t)size);
+}
+
+/* The disk's bytes into the tar entry; exactly size of them. */
+static int copy_disk(struct archive *t, int fd, uint64_t size,
+		     struct pf_progress *bar, bool *disk_failed)
+{
+	char *chunk = malloc(CHUNK);
+	uint64_t done = 0;
+	int rc = chunk ? 0 : -ENOMEM;
+
+	while (!rc && done < size) {
+		ssize_t r = read(fd, chunk, CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (uint64_t)r > size - done) {
+			/* a read error, or the file shrank meanwhile */
+			rc = r < 0 ? -errno : -ESTALE;
+			*disk_failed = true;
+		} else if (archive_write_data(t, chunk, (size_t)r) != r) {
+			rc = -EIO;
+		} else {
+			done += (uint64_t)r;
+			progress_update(bar, done, size);
+		}
+	}
+	/* grew meanwhile: the entry's size is already written */
+	if (!rc) {
+		ssize_t r = read(fd, chunk, 1);
+
+		if (r != 0) {
+			rc = r < 0 ? -errno : -ESTALE;
+			*disk_failed = true;
+		}
+	}
+	free(chunk);
+	return rc;
+}
+
+static int digest_hex(EVP_MD_CTX *md, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!EVP_DigestFinal_ex(md, out, &len) || len != 32)
+		return -EIO;
+	for (unsigned int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[out[i] >> 4];
+		hex[2 * i + 1] = digits[out[i] & 0xf];
+	}
+	hex[64] = '\0';
+	return 0;
+}
+
+/* An unlinked temporary file in file's directory. */
+static int tmp_beside(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	int dirlen = slash ? (int)(slash - file) + 1 : 0;
+	char *tmp = NULL;
+	int fd, rc;
+
+	if (asprintf(&tmp, "%.*s" PF_TMP_PREFIX "XXXXXX", dirlen, file) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	rc = fd < 0 ? -errno : 0;
+	if (fd >= 0 && unlink(tmp) != 0) {
+		rc = -errno;
+		close(fd);
+	}
+	free(tmp);
+	return rc ? rc : fd;
+}
+
+int containerdisk_layer(int disk_fd, uint64_t size, const char *name,
+			const char *file, const struct pf_cdisk_opts *o,
+			struct pf_cdisk_layer *l, bool *disk_failed)
+{
+	struct layer_sink s = { .fd = -1 };
+	struct archive *t = NULL;
+	struct archive_entry *ae = NULL;
+	struct pf_progress bar;
+	char *path = NULL;
+	int rc = 0;
+
+	l->fd = -1;
+	l->size = 0;
+	*disk_failed = false;
+	progress_begin(&bar, o->progress, stderr, name, 0);
+	s.fd = tmp_beside(file);
+	if (s.fd < 0) {
+		rc = s.fd;
+		goto out;
+	}
+	s.tar_md = EVP_MD_CTX_new();
+	s.gz_md = EVP_MD_CTX_new();
+	s.z = archive_write_new();
+	t = archive_write_new();
+	ae = archive_entry_new();
+	if (!s.tar_md || !s.gz_md || !s.z || !t || !ae ||
+	    asprintf(&path, "disk/%s", name) < 0) {
+		path = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (!EVP_DigestInit_ex(s.tar_md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(s.gz_md, EVP_sha256(), NULL) ||
+	    archive_write_set_format_raw(s.z) != ARCHIVE_OK ||
+	    set_filter(s.z, o->compress) != 0 ||
+	    /* no blocking: a padded last block would follow the stream */
+	    archive_write_set_bytes_per_block(s.z, 0) != ARCHIVE_OK ||
+	    archive_write_open2(s.z, &s, NULL, z_write, NULL, NULL) != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(t) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(t, 0) != ARCHIVE_OK ||
+	    archive_write_open2(t, &s, NULL, tar_write, NULL, NULL) != ARCHIVE_OK) {
+		rc = -EIO;
+		goto out;
+	}
+	/* the compressor's one raw entry: the whole tar stream */
+	archive_entry_clear(ae);
+	archive_entry_set_filetype(ae, AE_IFREG);
+	if (archive_write_header(s.z, ae) != ARCHIVE_OK) {
+		rc = -EIO;
+		goto out;
+	}
+	layer_entry(ae, "disk/", S_IFDIR | PF_CDISK_DIR_MODE, 0, o->mtime);
+	if (archive_write_header(t, ae) != ARCHIVE_OK) {
+		rc = -EIO;
+		goto out;
+	}
+	layer_entry(ae, path, S_IFREG | PF_CDISK_FILE_MODE, size, o->mtime);
+	if (archive_write_header(t, ae) != ARCHIVE_OK) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = copy_disk(t, disk_fd, size, &bar, disk_failed);
+	if (!rc && (archive_write_close(t) != ARCHIVE_OK ||
+		    archive_write_close(s.z) != ARCHIVE_OK))
+		rc = -EIO;
+	if (!rc)
+		rc = digest_hex(s.tar_md, l->diff_id);
+	if (!rc)
+		rc = digest_hex(s.gz_md, l->digest);
+	if (!rc && lseek(s.fd, 0, SEEK_SET) != 0)
+		rc = -errno;
+out:
+	if (rc && s.err && !*disk_failed)
+		rc = s.err;	/* the file's own errno beats libarchive's -EIO */
+	progress_end(&bar, rc ? 0 : size, size);
+	archive_entry_free(ae);
+	if (t)
+		archive_write_free(t);
+	if (s.z)
+		archive_write_free(s.z);
+	EVP_MD_CTX_free(s.tar_md);
+	EVP_MD_CTX_free(s.gz_md);
+	free(path);
+	if (!rc) {
+		l->fd = s.fd;
+		l->size = s.size;
+	} else if (s.fd >= 0) {
+		close(s.fd);
+	}
+	return rc;
+}
