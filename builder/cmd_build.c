@@ -32,6 +32,13 @@ static const char build_help[] =
 	"                                 NoCloud payloads for hosts with cloud_init\n"
 	"  OUT/<host>/cidata.iso          the same seed on a volume labelled cidata\n"
 	"  OUT/<host>/<kernel, initrds>   the files whose 'source' the profile gives\n"
+	"  OUT/vms/<vm>/                  per VM (vms[]): vm.yaml (KubeVirt, with a\n"
+	"                                 containerdisk), domain.xml (libvirt),\n"
+	"                                 opennebula.tmpl, disk.<format> (a disk image),\n"
+	"                                 containerdisk.tar (image and containerdisk:\n"
+	"                                 an OCI archive for skopeo copy), cloud-init/\n"
+	"                                 and cidata.iso\n"
+	"  OUT/kubevirt/permitted-host-devices.yaml  the fleet's devices for KubeVirt\n"
 	"  OUT/manifest.json              path, size and sha256 of every file but the\n"
 	"                                 secrets (mode 0600)\n"
 	"\n"
@@ -79,6 +86,7 @@ int cmd_build(int argc, char **argv)
 	const struct pf_input *bad_input = NULL;
 	struct pf_fetch_opts fo;
 	struct pf_inputs inputs;
+	struct pf_cdisk_opts *cdisk_opts = NULL;
 	char *why = NULL;
 	struct pf_bundle_result br;
 	struct pf_outstats st;
@@ -142,6 +150,9 @@ int cmd_build(int argc, char **argv)
 		rc = inputs_resolve(&inputs, &fo, out, &bad_input, &why);
 	if (!rc)
 		rc = inputs_add(&inputs, &tree);
+	if (!rc)
+		rc = package_vm_containerdisks(plan, &inputs, fo.progress,
+					       &tree, &cdisk_opts);
 	if (rc) {
 		if (bad_input && bad_input->is_url)
 			cli_error("cannot fetch '%s': %s", bad_input->source,
@@ -185,6 +196,7 @@ int cmd_build(int argc, char **argv)
 			br.sum.size, br.sum.sha256,
 			br.replaced ? "" : " (unchanged)");
 clean:
+	free(cdisk_opts);
 	free(why);
 	inputs_release(&inputs);
 	fetch_global_cleanup();

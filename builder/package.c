@@ -291,6 +291,8 @@ int package_tree(const struct pf_plan *plan, struct pf_outtree *t,
 	for (size_t i = 0; i < plan->nhosts && !rc; i++)
 		rc = package_host(plan, &plan->hosts[i], t, failed);
 	if (!rc)
+		rc = package_vms(plan, t, failed);
+	if (!rc)
 		outtree_sort(t);
 	buf_release(&b);
 	return rc;

@@ -26,6 +26,28 @@ int package_nocloud(const struct pf_plan *plan, const char *dir,
 int package_vms(const struct pf_plan *plan, struct pf_outtree *t,
 		char **failed);
 
+/* OUT/vms/<vm>/containerdisk.tar for every VM with a disk image and a
+ * containerDisk reference, made from the resolved input when OUT is
+ * written. *ctx (free() it after outtree_write) holds their options. */
+struct pf_inputs;
+struct pf_cdisk_opts;
+int package_vm_containerdisks(const struct pf_plan *plan,
+			      const struct pf_inputs *in, bool progress,
+			      struct pf_outtree *t, struct pf_cdisk_opts **ctx);
+
+/* VM targets of `pxeforge render --vm NAME --target T`: kubevirt (vm.yaml,
+ * or with explain its memory overhead), libvirt, opennebula. -ENODATA:
+ * kubevirt for a VM without a containerDisk; -EINVAL: explain for
+ * another target; -ENOENT: unknown target. */
+bool package_vm_target_known(const char *target);
+const char *package_vm_target_suggest(const char *target);
+int package_vm_render_target(const struct pf_plan_vm *vm, const char *target,
+			     bool explain, struct pf_buf *out);
+/* vm.yaml holds the VM's identity (its user-data): not printed, 0600. */
+bool package_vm_yaml_secret(const struct pf_plan_vm *vm);
+const struct pf_plan_vm *plan_vm_find(const struct pf_plan *plan,
+				      const char *name);
+
 /* Whether `pxeforge render --target` knows target. */
 bool package_target_known(const char *target);
 /* The known target closest to a misspelt one, or NULL. */
