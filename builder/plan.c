@@ -594,7 +594,7 @@ int plan_build(const struct pf_profile *p, struct pf_diag *d,
 	unsigned char key[PF_SECRET_LEN];
 	struct pf_plan *plan;
 	bool have_key = false;
-	int rc = 0;
+	int rc = 0, hrc;
 
 	*out = NULL;
 	plan = calloc(1, sizeof(*plan));
@@ -621,7 +621,7 @@ int plan_build(const struct pf_profile *p, struct pf_diag *d,
 	if (rc == -ENOMEM)
 		goto clean;
 	for (size_t i = 0; i < p->nhosts; i++) {
-		int hrc = plan_host(plan, &p->hosts[i], have_key ? key : NULL,
+		hrc = plan_host(plan, &p->hosts[i], have_key ? key : NULL,
 				    &plan->hosts[i], d);
 
 		plan->nhosts = i + 1;
@@ -632,6 +632,13 @@ int plan_build(const struct pf_profile *p, struct pf_diag *d,
 		if (hrc && !rc)
 			rc = -EINVAL;
 	}
+	hrc = plan_vms(plan, have_key ? key : NULL, d);
+	if (hrc == -ENOMEM) {
+		rc = hrc;
+		goto clean;
+	}
+	if (hrc && !rc)
+		rc = -EINVAL;
 	if (rc)
 		goto clean;
 	*out = plan;
@@ -673,6 +680,9 @@ void plan_free(struct pf_plan *plan)
 		cloudinit_release(&ph->cloudinit);
 	}
 	free(plan->hosts);
+	for (size_t i = 0; i < plan->nvms; i++)
+		plan_vm_release(&plan->vms[i]);
+	free(plan->vms);
 	free(plan->base_url);
 	free(plan);
 }

@@ -1,5 +1,6 @@
-/* plan_cloudinit: a host's cloud-init — defaults and host keys merged,
- * values checked, identity derived from the cluster secret. */
+/* plan_cloudinit: a node's cloud-init (a netbooted host or a VM) —
+ * defaults and the node's keys merged, values checked, identity derived
+ * from the cluster secret. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +13,17 @@
 #include "pxeforge/secret.h"
 #include "pxeforge/sshkey.h"
 
-/* A host's value of a key, else the defaults'. */
+/* What differs between a netbooted host and a VM. */
+struct ci_node {
+	const char *kind;			/* "host" or "VM", in messages */
+	const char *name;			/* its hostname */
+	const struct pf_cloudinit_cfg *cfg;	/* its own cloud_init */
+	const struct pf_strlist *macs;		/* NULL: a VM (no network,
+						 * no seed: the hypervisor's) */
+	bool nvidia;				/* drives an NVIDIA GPU itself */
+};
+
+/* A node's value of a key, else the defaults'. */
 static const struct pf_str *pick_str(const struct pf_str *host,
 				     const struct pf_str *dflt)
 {
@@ -108,7 +119,7 @@ static bool cidr_ok(const char *s)
 
 static int plan_network(const struct pf_cloudinit_cfg *hc,
 			const struct pf_cloudinit_cfg *dc,
-			const struct pf_plan_host *ph, struct pf_diag *d,
+			const struct ci_node *node, struct pf_diag *d,
 			struct pf_cloudinit *ci)
 {
 	const struct pf_net_cfg *hn = &hc->network, *dn = &dc->network;
@@ -135,13 +146,13 @@ static int plan_network(const struct pf_cloudinit_cfg *hc,
 	if (!addrs->n)
 		return bad;	/* DHCP: cloud-init's own fallback */
 	ci->network = true;
-	if (!ph->macs.n) {
+	if (!node->macs->n) {
 		diag_error(d, hn->given ? &hn->mark : &dn->mark,
 			   "network addresses for host '%s' need a MAC to match the interface; add 'macs'",
-			   ph->name);
+			   node->name);
 		return -EINVAL;
 	}
-	ci->mac = strdup(ph->macs.v[0]);
+	ci->mac = strdup(node->macs->v[0]);
 	return ci->mac ? bad : -ENOMEM;
 }
 
@@ -154,11 +165,11 @@ static bool nvidia_host_gpu(const struct pf_host *h)
 	return false;
 }
 
-static int plan_k3s(const struct pf_host *h, const struct pf_cloudinit_cfg *hc,
+static int plan_k3s(const struct ci_node *node,
 		    const struct pf_cloudinit_cfg *dc, bool secret_named,
 		    struct pf_diag *d, struct pf_cloudinit *ci)
 {
-	const struct pf_k3s_cfg *hk = &hc->k3s, *dk = &dc->k3s;
+	const struct pf_k3s_cfg *hk = &node->cfg->k3s, *dk = &dc->k3s;
 	const struct pf_k3s_cfg *at = hk->given ? hk : dk;
 	const struct pf_str *server = pick_str(&hk->server, &dk->server);
 	const struct pf_str *token = pick_str(&hk->token_file, &dk->token_file);
@@ -171,11 +182,11 @@ static int plan_k3s(const struct pf_host *h, const struct pf_cloudinit_cfg *hc,
 		       dk->role_v ? dk->role_v : PF_K3S_AGENT;
 	ci->containerd = hk->containerd_v ? hk->containerd_v :
 			 dk->containerd_v ? dk->containerd_v : 3;
-	ci->gpu_runtime = nvidia_host_gpu(h);
+	ci->gpu_runtime = node->nvidia;
 	if (!secret_named) {
 		diag_error(d, &at->mark,
-			   "k3s on host '%s' needs a stable node password: set 'cluster_secret' (create one with 'pxeforge secret init')",
-			   ci->hostname);
+			   "k3s on %s '%s' needs a stable node password: set 'cluster_secret' (create one with 'pxeforge secret init')",
+			   node->kind, ci->hostname);
 		rc = -EINVAL;
 	}
 	if (server->s && !has_prefix(server->s, "https://")) {
@@ -187,8 +198,8 @@ static int plan_k3s(const struct pf_host *h, const struct pf_cloudinit_cfg *hc,
 		return -ENOMEM;
 	} else if (!server->s && ci->k3s_role == PF_K3S_AGENT) {
 		diag_error(d, &at->mark,
-			   "k3s agent on host '%s' needs 'server' (the URL of a k3s server, e.g. 'https://10.0.0.1:6443')",
-			   ci->hostname);
+			   "k3s agent on %s '%s' needs 'server' (the URL of a k3s server, e.g. 'https://10.0.0.1:6443')",
+			   node->kind, ci->hostname);
 		rc = -EINVAL;
 	}
 	if (token->s && token->s[0] != '/') {
@@ -277,18 +288,18 @@ static int plan_identity(const unsigned char *key, struct pf_cloudinit *ci)
 	return rc;
 }
 
-int plan_cloudinit_host(const struct pf_plan *plan, const struct pf_host *h,
-			const struct pf_plan_host *ph, const unsigned char *key,
-			struct pf_diag *d, struct pf_cloudinit *ci)
+static int plan_node(const struct pf_plan *plan, const struct ci_node *node,
+		     const unsigned char *key, struct pf_diag *d,
+		     struct pf_cloudinit *ci)
 {
-	const struct pf_cloudinit_cfg *hc = &h->cloud_init;
+	const struct pf_cloudinit_cfg *hc = node->cfg;
 	const struct pf_cloudinit_cfg *dc = &plan->profile->cloud_init;
 	int bad = 0, rc;
 
 	if (!hc->given && !dc->given)
 		return 0;
 	ci->enabled = true;
-	ci->hostname = strdup(ph->name);
+	ci->hostname = strdup(node->name);
 	if (!ci->hostname)
 		return -ENOMEM;
 	rc = copy_list(d, pick_strv(&hc->ssh_authorized_keys,
@@ -298,23 +309,44 @@ int plan_cloudinit_host(const struct pf_plan *plan, const struct pf_host *h,
 		       &ci->authorized_keys, &bad);
 	if (rc)
 		return rc;
-	rc = plan_network(hc, dc, ph, d, ci);
+	rc = node->macs ? plan_network(hc, dc, node, d, ci) : 0;
 	if (rc == -ENOMEM)
 		return rc;
 	bad = bad ? bad : rc;
 	/* a named but unusable secret is reported once, by plan_build */
-	rc = plan_k3s(h, hc, dc, key || plan->profile->cluster_secret_path, d,
+	rc = plan_k3s(node, dc, key || plan->profile->cluster_secret_path, d,
 		      ci);
 	if (rc == -ENOMEM)
 		return rc;
 	bad = bad ? bad : rc;
-	rc = plan_seed(plan, hc, dc, d, ci);
+	rc = node->macs ? plan_seed(plan, hc, dc, d, ci) : 0;
 	if (rc == -ENOMEM)
 		return rc;
 	bad = bad ? bad : rc;
 	if (bad || !key)
 		return bad;
 	return plan_identity(key, ci);
+}
+
+int plan_cloudinit_host(const struct pf_plan *plan, const struct pf_host *h,
+			const struct pf_plan_host *ph, const unsigned char *key,
+			struct pf_diag *d, struct pf_cloudinit *ci)
+{
+	struct ci_node node = { "host", ph->name, &h->cloud_init, &ph->macs,
+				nvidia_host_gpu(h) };
+
+	return plan_node(plan, &node, key, d, ci);
+}
+
+int plan_cloudinit_vm(const struct pf_plan *plan, const struct pf_vm *vm,
+		      const struct pf_plan_vm *pv, const unsigned char *key,
+		      struct pf_diag *d, struct pf_cloudinit *ci)
+{
+	struct ci_node node = { "VM", pv->name, &vm->cloud_init, NULL, false };
+
+	for (size_t i = 0; i < pv->ndevs; i++)
+		node.nvidia |= pv->devs[i].gpu && pv->devs[i].vendor == 0x10de;
+	return plan_node(plan, &node, key, d, ci);
 }
 
 void cloudinit_init(struct pf_cloudinit *ci)

@@ -14,7 +14,7 @@
 #include "pxeforge/suggest.h"
 
 static const char *const top_keys[] = { "version", "defaults", "hosts",
-					"cluster_secret" };
+					"cluster_secret", "vms" };
 static const char *const defaults_keys[] = { "base_url", "kernel", "initrds",
 					     "kernel_params", "console",
 					     "initrd_modules", "modules_dir",
@@ -613,6 +613,7 @@ static void parse_root(struct parser *P, const struct pf_node *root)
 		if (!p->cluster_secret_path)
 			pp_fail(P, -ENOMEM);
 	}
+	pp_vms(P, root);
 	hosts = node_get(root, "hosts");
 	if (!hosts || node_is_null(hosts)) {
 		diag_error(P->d, &root->mark,
@@ -715,6 +716,7 @@ void profile_free(struct pf_profile *p)
 		pp_cloud_init_release(&h->cloud_init);
 	}
 	free(p->hosts);
+	profile_vms_release(p);
 	boot_release(&p->defaults);
 	pp_cloud_init_release(&p->cloud_init);
 	free(p->cluster_secret_path);

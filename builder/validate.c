@@ -9,6 +9,7 @@
 
 #include "pxeforge/pciid.h"
 #include "pxeforge/profile.h"
+#include "pxeforge/validate.h"
 
 bool mac_valid(const char *s)
 {
@@ -33,7 +34,7 @@ void mac_normalise(const char *s, char out[18])
 	out[17] = '\0';
 }
 
-static bool name_valid(const char *s)
+bool profile_name_valid(const char *s)
 {
 	if (!*s || !isalnum((unsigned char)s[0]))
 		return false;
@@ -87,39 +88,42 @@ static bool url_has_scheme(const char *s)
 	return true;
 }
 
-static bool sha256_valid(const char *s)
+bool sha256_valid(const char *s)
 {
 	return strlen(s) == 64 && strspn(s, "0123456789abcdefABCDEF") == 64;
 }
 
-/* Where pxeforge gets the file for OUT: an http(s) URL pinned by its
+/* Where pxeforge gets a file for OUT: an http(s) URL pinned by its
  * sha256, or a readable local file (sha256 optional, checked if given). */
-static void check_source(const struct pf_bootfile *f, struct pf_diag *d)
+void check_fetch_source(const struct pf_str *source, const char *local_path,
+			const struct pf_str *sha256, const char *key,
+			struct pf_diag *d)
 {
-	const char *src = f->source.s;
+	const char *src = source->s;
 
-	if (f->sha256.s && !sha256_valid(f->sha256.s))
-		diag_error(d, &f->sha256.mark,
+	if (sha256->s && !sha256_valid(sha256->s))
+		diag_error(d, &sha256->mark,
 			   "invalid sha256 '%s' (64 hex digits, as sha256sum prints)",
-			   f->sha256.s);
+			   sha256->s);
 	if (!src) {
-		if (f->sha256.s)
-			diag_error(d, &f->sha256.mark,
-				   "'sha256' without 'source': it pins the file pxeforge fetches or copies");
+		if (sha256->s)
+			diag_error(d, &sha256->mark,
+				   "'sha256' without '%s': it pins the file pxeforge fetches or copies",
+				   key);
 		return;
 	}
 	if (strstr(src, "://")) {
 		if (strncmp(src, "http://", 7) && strncmp(src, "https://", 8))
-			diag_error(d, &f->source.mark,
-				   "source '%s' is neither an http:// or https:// URL nor a local path",
-				   src);
-		else if (!f->sha256.s)
-			diag_error(d, &f->source.mark,
-				   "source '%s' needs 'sha256': a download is used only when its hash matches",
-				   src);
-	} else if (f->source_path && access(f->source_path, R_OK) != 0) {
-		diag_error(d, &f->source.mark, "cannot read source '%s': %s",
-			   f->source_path, strerror(errno));
+			diag_error(d, &source->mark,
+				   "%s '%s' is neither an http:// or https:// URL nor a local path",
+				   key, src);
+		else if (!sha256->s)
+			diag_error(d, &source->mark,
+				   "%s '%s' needs 'sha256': a download is used only when its hash matches",
+				   key, src);
+	} else if (local_path && access(local_path, R_OK) != 0) {
+		diag_error(d, &source->mark, "cannot read %s '%s': %s", key,
+			   local_path, strerror(errno));
 	}
 }
 
@@ -143,7 +147,8 @@ static void check_bootfile(const struct pf_bootfile *f, struct pf_diag *d)
 	if (f->url.s && f->source.s)
 		diag_error(d, &f->source.mark,
 			   "'source' and 'url' together: 'url' makes iPXE load the file from elsewhere, 'source' puts it in OUT/<host>/; give one");
-	check_source(f, d);
+	check_fetch_source(&f->source, f->source_path, &f->sha256, "source",
+			   d);
 }
 
 static void check_bootfiles(const struct pf_boot *b, struct pf_diag *d)
@@ -327,7 +332,7 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 		diag_error(d, &h->name.mark,
 			   "host name '%s' is taken by the output tree (%s)",
 			   h->name.s, reserved_names);
-	else if (h->name.s && !name_valid(h->name.s))
+	else if (h->name.s && !profile_name_valid(h->name.s))
 		diag_error(d, &h->name.mark,
 			   "invalid host name '%s' (letters, digits, '-', '_' and '.', starting with a letter or digit; it names a directory)",
 			   h->name.s);
@@ -429,4 +434,5 @@ void profile_validate(struct pf_profile *p, struct pf_diag *d)
 			}
 		}
 	}
+	profile_validate_vms(p, d);
 }

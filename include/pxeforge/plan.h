@@ -66,6 +66,16 @@ void plan_free(struct pf_plan *plan);
 int plan_cloudinit_host(const struct pf_plan *plan, const struct pf_host *h,
 			const struct pf_plan_host *ph, const unsigned char *key,
 			struct pf_diag *d, struct pf_cloudinit *ci);
+/* The same for a VM (its devs planned): no network-config and no seed
+ * (the hypervisor attaches the NoCloud disk); hostname = the VM's name. */
+int plan_cloudinit_vm(const struct pf_plan *plan, const struct pf_vm *vm,
+		      const struct pf_plan_vm *pv, const unsigned char *key,
+		      struct pf_diag *d, struct pf_cloudinit *ci);
+/* Every VM of the profile into plan->vms (builder/plan_vm.c), after the
+ * hosts; key is the cluster secret or NULL. Problems go to d: -EINVAL,
+ * -ENOMEM or 0. */
+int plan_vms(struct pf_plan *plan, const unsigned char *key,
+	     struct pf_diag *d);
 const struct pf_plan_host *plan_host_find(const struct pf_plan *plan,
 					  const char *name);
 /* "aa:bb:cc:dd:ee:ff" -> "aa-bb-cc-dd-ee-ff" (iPXE's ${mac:hexhyp}) into buf[18]. */

@@ -160,6 +160,9 @@ struct pf_vm_numa_cell {
 	struct pf_str cpus;		/* guest vCPUs: "0-55" (cpuset syntax) */
 	struct pf_str memory;		/* quantity: "1024Gi" */
 	struct pf_str host_node;	/* host NUMA node its memory is bound to */
+	/* set by validate when well-formed */
+	uint64_t memory_bytes;
+	int host_node_v;		/* -1: not given */
 };
 
 struct pf_vm_pin {
@@ -191,6 +194,11 @@ struct pf_vm {
 	struct pf_vm_pin *pinning;
 	size_t npinning;
 	struct pf_mark pinning_mark;
+	/* set by validate: the host named, and the vfio GPUs the VM takes
+	 * (in the order written; host order for 'all'), each valid */
+	const struct pf_host *host_v;
+	const struct pf_gpu **gpus_v;
+	size_t ngpus_v;
 };
 
 struct pf_profile {
@@ -226,6 +234,21 @@ void profile_validate(struct pf_profile *p, struct pf_diag *d);
 bool mac_valid(const char *s);
 /* A valid MAC as lowercase "aa:bb:cc:dd:ee:ff". */
 void mac_normalise(const char *s, char out[18]);
+
+/* Limits of vms[]: vCPUs of a guest, CPUs and NUMA nodes of a host. */
+#define PF_VM_MAX_VCPUS 1024
+#define PF_HOST_MAX_CPUS 8192
+#define PF_HOST_MAX_NODES 1024
+
+/* "128Gi": an integer and Ki, Mi, Gi or Ti, a whole number of Mi. 0, or
+ * -EINVAL (syntax, no unit), -ERANGE (zero), -EOVERFLOW (too large),
+ * -EDOM (not a multiple of 1 Mi). */
+int quantity_parse(const char *s, uint64_t *bytes);
+/* "0-3,8,10-11" (no blanks) over 0..limit-1 into set[limit] (cleared
+ * first) and *n, the count. 0, -EINVAL (syntax), -ERANGE (*bad: a number
+ * >= limit), -EEXIST (*bad: a number listed twice). */
+int cpuset_parse(const char *s, unsigned limit, bool *set, size_t *n,
+		 unsigned *bad);
 
 const char *cpu_name(enum pf_cpu cpu);
 const char *role_name(enum pf_role role);

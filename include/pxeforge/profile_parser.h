@@ -45,4 +45,9 @@ void pp_cloud_init(struct parser *P, const struct pf_node *map,
 		   struct pf_cloudinit_cfg *c);
 void pp_cloud_init_release(struct pf_cloudinit_cfg *c);
 
+/* vms[] under root into P->p (builder/profile_vm.c). */
+void pp_vms(struct parser *P, const struct pf_node *root);
+/* Releases what pp_vms and validation allocated; accepts no VMs. */
+void profile_vms_release(struct pf_profile *p);
+
 #endif

@@ -62,7 +62,8 @@ struct pf_plan_vm {
 	size_t ncells;
 	struct pf_vm_vcpupin *pins;	/* sorted by vcpu */
 	size_t npins;
-	struct pf_cloudinit cloudinit;	/* enabled when the VM has cloud_init */
+	struct pf_cloudinit cloudinit;	/* enabled when the VM or the defaults
+					 * have cloud_init; no network, no seed */
 };
 
 /* KubeVirt resourceName for a device, the one rule for every card:
