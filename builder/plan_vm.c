@@ -13,9 +13,13 @@
 
 #define LIBVIRT_IMAGES "/var/lib/libvirt/images"
 
-static void dev_set(struct pf_vm_pcidev *v, const struct pf_pcifn *fn,
-		    bool gpu, size_t card)
+/* gpu: the card's first function. KubeVirt lists GPUs in gpus[] and
+ * everything else (an HDMI audio function, an NVSwitch) in hostDevices[]. */
+static int dev_set(struct pf_vm_pcidev *v, const struct pf_pcifn *fn,
+		   bool gpu, size_t card)
 {
+	const struct pf_pci_card *c;
+
 	snprintf(v->address, sizeof(v->address), "%04x:%02x:%02x.%x",
 		 fn->domain & 0xffff, fn->bus & 0xff, fn->dev & 0x1f,
 		 fn->fn & 7);
@@ -23,13 +27,16 @@ static void dev_set(struct pf_vm_pcidev *v, const struct pf_pcifn *fn,
 	v->bus = fn->bus;
 	v->dev = fn->dev;
 	v->fn = fn->fn;
-	v->gpu = gpu;
 	v->card = card;
-	if (fn->id_ok) {
-		v->vendor = fn->vendor;
-		v->device = fn->device;
-		v->model = pciid_name(fn->vendor, fn->device);
-	}
+	if (!fn->id_ok)
+		return 0;	/* validate reported it */
+	v->vendor = fn->vendor;
+	v->device = fn->device;
+	v->model = pciid_name(fn->vendor, fn->device);
+	c = pciid_card(fn->vendor, fn->device);
+	v->gpu = gpu && (!c || !strcmp(c->kind, "gpu"));
+	v->resource = kubevirt_resource_name(fn->vendor, fn->device);
+	return v->resource ? 0 : -ENOMEM;
 }
 
 static int addr_cmp(const void *a, const void *b)
@@ -60,14 +67,19 @@ static int plan_devs(const struct pf_vm *vm, struct pf_plan_vm *pv)
 		const struct pf_gpu *gpu = vm->gpus_v[g];
 		struct pf_vm_pcidev *first;
 
-		dev_set(&pv->devs[pv->ndevs], &gpu->pci, true, g);
+		int rc = dev_set(&pv->devs[pv->ndevs], &gpu->pci, true, g);
+
+		if (rc)
+			return rc;
 		if (!pv->devs[pv->ndevs].model)
 			pv->devs[pv->ndevs].model = gpu->model.s;
 		first = &pv->devs[++pv->ndevs];
-		for (size_t f = 0; f < gpu->nfunctions; f++)
+		for (size_t f = 0; f < gpu->nfunctions && !rc; f++)
 			if (gpu->functions[f].addr_ok)
-				dev_set(&pv->devs[pv->ndevs++],
-					&gpu->functions[f], false, g);
+				rc = dev_set(&pv->devs[pv->ndevs++],
+					     &gpu->functions[f], false, g);
+		if (rc)
+			return rc;
 		qsort(first, (size_t)(&pv->devs[pv->ndevs] - first),
 		      sizeof(*first), addr_cmp);
 	}

@@ -18,7 +18,8 @@ struct pf_vm_pcidev {
 	char address[13];	/* "0000:1a:00.0" */
 	unsigned domain, bus, dev, fn;
 	uint16_t vendor, device;
-	bool gpu;		/* the GPU itself; false: another function of it */
+	bool gpu;		/* a GPU itself; false: another function of a
+				 * card, or a card that is no GPU (NVSwitch) */
 	size_t card;		/* index of its GPU among the VM's cards, 0.. */
 	const char *model;	/* built-in table or pci.ids name, or NULL */
 	char *resource;		/* KubeVirt resourceName (kubevirt_resource_name) */

@@ -11,7 +11,7 @@ build() {
 	build
 	run "$PXEFORGE" verify "$TMP/out"
 	assert_success
-	assert_output "$TMP/out: ok (11 files match manifest.json)"
+	assert_output "$TMP/out: ok (17 files match manifest.json)"
 	run "$PXEFORGE" verify -q "$TMP/out"
 	assert_success
 	assert_output ''
@@ -25,7 +25,7 @@ build() {
 	run "$PXEFORGE" verify "$TMP/out"
 	assert_failure 1
 	assert_line "pxeforge: 'c4140/cmdline': sha256 differs (manifest $want, file $got)"
-	assert_line "$TMP/out: 1 difference (11 files in manifest.json)"
+	assert_line "$TMP/out: 1 difference (17 files in manifest.json)"
 }
 
 @test "verify: a file of another size, a missing one, an extra one (exit 1)" {
@@ -44,7 +44,7 @@ build() {
 	assert_line --index 1 "pxeforge: 'c4140/nixos/boot.nix': missing"
 	assert_line --index 2 "pxeforge: 'c4140/notes': not in manifest"
 	assert_line --index 3 "pxeforge: 'extra.txt': not in manifest"
-	assert_line --index 4 "$TMP/out: 4 differences (11 files in manifest.json)"
+	assert_line --index 4 "$TMP/out: 4 differences (17 files in manifest.json)"
 	assert_equal "${#lines[@]}" 5
 }
 

@@ -152,6 +152,8 @@ static void assert_dev(const struct pf_vm_pcidev *v, const char *addr,
 		       uint16_t vendor, uint16_t device, bool gpu, size_t card,
 		       const char *model)
 {
+	char *want;
+
 	assert_string_equal(v->address, addr);
 	assert_int_equal(v->vendor, vendor);
 	assert_int_equal(v->device, device);
@@ -159,7 +161,11 @@ static void assert_dev(const struct pf_vm_pcidev *v, const char *addr,
 	assert_int_equal(v->card, card);
 	assert_non_null(v->model);
 	assert_string_equal(v->model, model);
-	assert_null(v->resource);	/* the integrator's kubevirt_resource_name */
+	/* the one naming rule, for KubeVirt */
+	want = kubevirt_resource_name(vendor, device);
+	assert_non_null(v->resource);
+	assert_string_equal(v->resource, want);
+	free(want);
 }
 
 static void good_vm_fully_planned(void **state)
