@@ -205,3 +205,41 @@ YAML
 	[ ! -s "$TMP/tty.out" ]
 	cmp "$TMP/www/bzImage" "$TMP/out/lab/bzImage"
 }
+
+@test "sources: a VM's disk image from a URL lands in OUT/vms/ and its containerDisk is made from it" {
+	start_server
+	inputs
+	cp examples/images/nixos-gpu.qcow2 "$TMP/www/nixos.qcow2"
+	cat >"$TMP/p.yaml" <<YAML
+version: 1
+hosts:
+  - name: lab
+    macs: ["52:54:00:12:34:56"]
+    cpu: intel
+    gpus:
+      - { address: "0000:1a:00.0", id: "10de:1db1", role: vfio }
+vms:
+  - name: vm1
+    host: lab
+    gpus: all
+    vcpus: 4
+    memory: 8Gi
+    disk:
+      image: "http://127.0.0.1:$PORT/ok/nixos.qcow2"
+      sha256: "$(sha "$TMP/www/nixos.qcow2")"
+      containerdisk: registry.example/nixos:1
+YAML
+	run "$PXEFORGE" build "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_success
+	cmp "$TMP/www/nixos.qcow2" "$TMP/out/vms/vm1/disk.qcow2"
+	mkdir "$TMP/oci" && tar -xf "$TMP/out/vms/vm1/containerdisk.tar" -C "$TMP/oci"
+	umoci unpack --image "$TMP/oci:1" "$TMP/bundle" >/dev/null
+	cmp "$TMP/www/nixos.qcow2" "$TMP/bundle/rootfs/disk/disk.qcow2"
+	# a wrong hash: exit 3 naming the URL, OUT as it was
+	sed -i "s/sha256: \"./sha256: \"0/" "$TMP/p.yaml"
+	rm -rf "$TMP/cache"
+	run "$PXEFORGE" build "$TMP/p.yaml" -o "$TMP/out" --cache "$TMP/cache"
+	assert_failure 3
+	assert_output --partial "pxeforge: error: cannot fetch 'http://127.0.0.1:$PORT/ok/nixos.qcow2': sha256 mismatch: expected 0"
+	cmp "$TMP/www/nixos.qcow2" "$TMP/out/vms/vm1/disk.qcow2"
+}
