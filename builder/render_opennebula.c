@@ -142,13 +142,23 @@ static int write_pci(struct pf_buf *out, const struct pf_plan_vm *vm)
 
 	for (size_t i = 0; !rc && i < vm->ndevs; i++) {
 		const struct pf_vm_pcidev *d = &vm->devs[i];
-		char addr[16];
+		char addr[16], vendor[8], device[8];
 		const char *kv[] = { "SHORT_ADDRESS", addr, NULL };
+		const char *ids[] = { "VENDOR", vendor, "DEVICE", device, NULL };
 
-		/* SHORT_ADDRESS has no PCI domain */
-		if (d->domain != 0 || d->bus > 0xff || d->dev > 0x1f ||
-		    d->fn > 7)
+		if (d->bus > 0xff || d->dev > 0x1f || d->fn > 7)
 			return -EINVAL;
+		/* SHORT_ADDRESS has no PCI domain: outside domain 0000 the
+		 * device is asked for by its ids, any such device of the host */
+		if (d->domain != 0) {
+			snprintf(vendor, sizeof(vendor), "%04x", d->vendor);
+			snprintf(device, sizeof(device), "%04x", d->device);
+			rc = buf_printf(out, "# %s: SHORT_ADDRESS has no PCI domain, matched by VENDOR and DEVICE\n",
+					d->address);
+			if (!rc)
+				rc = vector(out, "PCI", ids);
+			continue;
+		}
 		snprintf(addr, sizeof(addr), "%02x:%02x.%x", d->bus, d->dev,
 			 d->fn);
 		rc = vector(out, "PCI", kv);
