@@ -605,6 +605,18 @@ static void check_across(struct pf_profile *p, size_t i, struct pf_diag *d)
 	}
 }
 
+/* KubeVirt runs a VM with guest NUMA or pinned vCPUs on dedicated CPUs
+ * with hugepages, and asks for whole pages (render_kubevirt.c). */
+static void check_hugepages(const struct pf_vm *vm, struct pf_diag *d)
+{
+	if ((!vm->nnuma && !vm->npinning) || !vm->disk.containerdisk.s ||
+	    !vm->memory_bytes || vm->memory_bytes % (2u << 20) == 0)
+		return;
+	diag_error(d, &vm->memory.mark,
+		   "memory '%s' of VM '%s' is not a whole number of 2Mi hugepages, which KubeVirt needs with numa or pinning",
+		   vm->memory.s, vm->name.s ? vm->name.s : "");
+}
+
 void profile_validate_vms(struct pf_profile *p, struct pf_diag *d)
 {
 	for (size_t i = 0; i < p->nvms; i++) {
@@ -618,6 +630,7 @@ void profile_validate_vms(struct pf_profile *p, struct pf_diag *d)
 		select_gpus(vm, d);
 		check_numa(vm, d);
 		check_pinning(vm, d);
+		check_hugepages(vm, d);
 		check_across(p, i, d);
 	}
 }
