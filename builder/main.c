@@ -9,12 +9,12 @@
 
 static const struct pf_command commands[] = {
 	{ "build", cmd_build, "build PROFILE [-o OUT] [--bundle FILE]",
-	  "write all artifacts for all hosts into OUT (default: out)" },
+	  "write all artifacts for all hosts and VMs into OUT (default: out)" },
 	{ "check", cmd_check, "check PROFILE",
 	  "validate only; every problem as file:line:col: message" },
 	{ "containerdisk", cmd_containerdisk, "containerdisk DISK -o FILE",
 	  "write a KubeVirt containerDisk (OCI archive) of DISK" },
-	{ "render", cmd_render, "render PROFILE --host NAME --target T",
+	{ "render", cmd_render, "render PROFILE --host|--vm NAME --target T",
 	  "print one artifact to stdout (dry run)" },
 	{ "secret", cmd_secret, "secret init [FILE]",
 	  "create the cluster secret (32 random bytes, mode 0600)" },
@@ -31,12 +31,13 @@ static void usage(FILE *fp)
 	      "Builds what diskless hosts need to PXE-boot with iPXE, above all GPU\n"
 	      "hosts whose GPUs go to VMs through VFIO: iPXE scripts with the full\n"
 	      "kernel command line, VFIO module configuration and NixOS modules,\n"
-	      "cloud-init NoCloud seeds with a stable identity per node, from one\n"
-	      "machine profile (YAML or JSON).\n"
+	      "cloud-init NoCloud seeds with a stable identity per node, and the\n"
+	      "GPU VMs' KubeVirt VirtualMachines, containerDisks, libvirt domains\n"
+	      "and OpenNebula templates, from one machine profile (YAML or JSON).\n"
 	      "\n"
 	      "Commands:\n", fp);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(fp, "  %-40s %s\n", commands[i].synopsis,
+		fprintf(fp, "  %-42s %s\n", commands[i].synopsis,
 			commands[i].summary);
 	fputs("\n"
 	      "Options:\n"
