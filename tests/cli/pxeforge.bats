@@ -14,8 +14,10 @@ load helpers
 	assert_success
 	assert_output --partial 'build PROFILE [-o OUT]'
 	assert_output --partial 'check PROFILE'
-	assert_output --partial 'render PROFILE --host NAME --target T'
+	assert_output --partial 'render PROFILE --host|--vm NAME --target T'
+	assert_output --partial 'containerdisk DISK -o FILE'
 	assert_output --partial 'secret init [FILE]'
+	assert_output --partial 'verify OUT'
 	assert_output --partial '1 invalid profile'
 }
 
