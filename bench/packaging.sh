@@ -134,11 +134,14 @@ prepare() { # remove what the last run wrote, let the disk settle, warm the inpu
 run() {
 	local name=$1
 	shift
-	if ! "$TIME" -f '%e %U %S %M' -o t.time "$@" >"$name.stdout" 2>"$name.stderr"; then
+	local t0 t1
+	t0=$EPOCHREALTIME	# wall to the microsecond; GNU time's %e has 10 ms
+	if ! "$TIME" -f '%U %S %M' -o t.time "$@" >"$name.stdout" 2>"$name.stderr"; then
 		cat "$name.stderr" >&2
 		die "$name failed: $*"
 	fi
-	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' t.time >>"$name.runs"
+	t1=$EPOCHREALTIME
+	awk -v t0="$t0" -v t1="$t1" '{ printf "%.3f %.2f %s\n", t1 - t0, $1 + $2, $3 }' t.time >>"$name.runs"
 }
 
 median() { # NAME FIELD -> median of that column over the runs
@@ -251,7 +254,7 @@ echo "inputs: disk.img $DISK_MIB MiB (as an initrd entry with source:) + initrd.
 echo
 printf '%-44s %8s %7s %8s %9s %8s\n' row wall_s MB/s cpu_s rss_MiB ratio
 line() { # LABEL KEY [RATIO]
-	printf '%-44s %8.2f %7s %8.2f %9.1f %8s\n' "$1" "${WALL[$2]}" "$(mbs "${WALL[$2]}")" \
+	printf '%-44s %8.3f %7s %8.2f %9.1f %8s\n' "$1" "${WALL[$2]}" "$(mbs "${WALL[$2]}")" \
 		"${CPU[$2]}" "$(awk -v k="${RSS[$2]}" 'BEGIN { print k / 1024 }')" "${3:-}"
 }
 want floor && line "floor: openssl dgst -sha256" floor
@@ -259,6 +262,7 @@ if want plain; then
 	line "plain baseline: tar -cf && sha256sum" plain.base
 	line "plain baseline': tar -cf && openssl dgst" plain.ossl
 	line "plain pxeforge build (full)" plain.pf "$(ratio "${WALL[plain.pf]}" "${WALL[plain.base]}")"
+	want floor && line "plain pxeforge build (full), vs floor" plain.pf "$(ratio "${WALL[plain.pf]}" "${WALL[floor]}")"
 	line "plain pxeforge rebuild (unchanged inputs)" plain.incr "$(ratio "${WALL[plain.incr]}" "${WALL[plain.pf]}")"
 fi
 if want gzip; then

@@ -49,6 +49,8 @@ PACKAGES=(
 	linux-image-amd64
 	busybox-static
 	cpio
+	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M
+	time
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
