@@ -28,7 +28,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Flags every build needs; CFLAGS (user-overridable) comes after so that
 # `make CFLAGS=-O0` still builds with the project's warnings and includes.
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
 DEPFLAGS    := -MMD -MP
 ALL_CFLAGS   = $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
