@@ -11,6 +11,9 @@
 #                      (tests/e2e/profiles/intel.yaml.in) into out/demo-boot/ and netboot
 #                      it in QEMU with its serial console on this terminal: iPXE, kernel,
 #                      initrd, the guest's report (edu device bound to vfio-pci), power off
+#   make bench         bench/packaging.sh: pxeforge against tar+sha256sum, tar|gzip,
+#                      tar|zstd and the openssl hash floor on a 2 GiB input (a report,
+#                      not a test; not part of make check; BENCH_* variables in the script)
 #   make install       PREFIX=/usr/local, DESTDIR honoured
 #   make clean         remove build/ and out/
 #   V=1                show the full compiler command lines
@@ -25,7 +28,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Flags every build needs; CFLAGS (user-overridable) comes after so that
 # `make CFLAGS=-O0` still builds with the project's warnings and includes.
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
 DEPFLAGS    := -MMD -MP
 ALL_CFLAGS   = $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
@@ -139,12 +142,17 @@ demo-boot:
 	@$(MAKE) -s --no-print-directory build/pxeforge
 	@PXEFORGE=build/pxeforge tests/e2e/demo-boot.sh out/demo-boot
 
+bench:
+	@scripts/deps.sh
+	@$(MAKE) -s --no-print-directory build/pxeforge
+	@bench/packaging.sh
+
 install: build/pxeforge
 	install -D -m 0755 build/pxeforge $(DESTDIR)$(PREFIX)/bin/pxeforge
 
 clean:
 	rm -rf build out
 
-.PHONY: all san unit-tests check demo demo-boot install clean FORCE
+.PHONY: all san unit-tests check demo demo-boot bench install clean FORCE
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,10 +244,9 @@ int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 	return fs_write_all(w->fd, data, len);
 }
 
-int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
+static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t *copied)
 {
 	unsigned char *chunk = malloc(CHUNK);
-	uint64_t n = 0;
 	int rc = chunk ? 0 : -ENOMEM;
 
 	while (!rc) {
@@ -259,12 +259,168 @@ int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
 			break;
 		} else {
 			rc = hashwrite_update(w, chunk, (size_t)r);
-			n += (uint64_t)r;
+			*copied += (uint64_t)r;
 		}
 	}
+	free(chunk);
+	return rc;
+}
+
+/* Large copies run as a pipeline of three threads over a ring of slots:
+ * this one reads, one writes, one hashes. SHA-256 costs about as much CPU
+ * as the read and the write together, so the copy takes little longer
+ * than hashing alone. Slots are hashed in the order they were read, so
+ * the digest is the same as in one thread. */
+#define SLOTS 8
+#define SLOT_SIZE (256 * 1024)
+#define THREADED_MIN (4 * SLOT_SIZE)
+/* Writeback is started every this many bytes, so that the final fsync
+ * finds little left to do. */
+#define FLUSH_EVERY (16 * 1024 * 1024)
+
+struct ring {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned char *buf;		/* SLOTS * SLOT_SIZE */
+	size_t len[SLOTS];
+	uint64_t posted;		/* slots read */
+	uint64_t taken[2];		/* slots the writer / the hasher finished */
+	bool done;			/* nothing more will be posted */
+	int err[2];			/* the writer's / the hasher's error */
+	EVP_MD_CTX *md;
+	int out;
+};
+
+struct stage {
+	struct ring *r;
+	int which;			/* 0 writes, 1 hashes */
+};
+
+static int stage_do(struct ring *r, int which, const unsigned char *p,
+		    size_t len, uint64_t *since_flush)
+{
+	int rc;
+
+	if (which == 1)
+		return EVP_DigestUpdate(r->md, p, len) ? 0 : -EIO;
+	rc = fs_write_all(r->out, p, len);
+	*since_flush += len;
+	if (!rc && *since_flush >= FLUSH_EVERY) {
+		/* Asynchronous: only queues the dirty pages for writeback. */
+		(void)sync_file_range(r->out, 0, 0, SYNC_FILE_RANGE_WRITE);
+		*since_flush = 0;
+	}
+	return rc;
+}
+
+static void *stage_main(void *arg)
+{
+	struct stage *st = arg;
+	struct ring *r = st->r;
+	uint64_t *taken = &r->taken[st->which], since_flush = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		size_t k;
+		int rc = 0;
+
+		while (*taken == r->posted && !r->done)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (*taken == r->posted)
+			break;	/* done, and nothing left */
+		k = (size_t)(*taken % SLOTS);
+		if (!r->err[st->which]) {	/* after an error: drain only */
+			pthread_mutex_unlock(&r->lock);
+			rc = stage_do(r, st->which, r->buf + k * SLOT_SIZE,
+				      r->len[k], &since_flush);
+			pthread_mutex_lock(&r->lock);
+			r->err[st->which] = rc;
+		}
+		++*taken;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* -EAGAIN: no thread could be started, nothing was read. */
+static int copy_threaded(struct pf_hashwrite *w, int fd, uint64_t *copied)
+{
+	struct ring r = { .md = w->md, .out = w->fd };
+	struct stage st[2] = { { &r, 0 }, { &r, 1 } };
+	pthread_t tid[2];
+	int started = 0, rc = 0;
+
+	r.buf = malloc(SLOTS * SLOT_SIZE);
+	if (!r.buf)
+		return -EAGAIN;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	while (started < 2 &&
+	       pthread_create(&tid[started], NULL, stage_main, &st[started]) == 0)
+		started++;
+	if (started < 2) {
+		rc = -EAGAIN;
+		goto stop;
+	}
+	while (!rc) {
+		unsigned char *slot;
+		ssize_t n;
+
+		pthread_mutex_lock(&r.lock);
+		while (!r.err[0] && !r.err[1] &&
+		       (r.posted - r.taken[0] == SLOTS ||
+			r.posted - r.taken[1] == SLOTS))
+			pthread_cond_wait(&r.cond, &r.lock);
+		rc = r.err[0] ? r.err[0] : r.err[1];
+		pthread_mutex_unlock(&r.lock);
+		if (rc)
+			break;
+		slot = r.buf + (r.posted % SLOTS) * SLOT_SIZE;
+		n = read_some(fd, slot, SLOT_SIZE);
+		if (n < 0) {
+			w->read_failed = true;
+			rc = (int)n;
+		}
+		if (n <= 0)
+			break;
+		pthread_mutex_lock(&r.lock);
+		r.len[r.posted % SLOTS] = (size_t)n;
+		r.posted++;
+		pthread_cond_broadcast(&r.cond);
+		pthread_mutex_unlock(&r.lock);
+		*copied += (uint64_t)n;
+	}
+stop:
+	pthread_mutex_lock(&r.lock);
+	r.done = true;
+	pthread_cond_broadcast(&r.cond);
+	pthread_mutex_unlock(&r.lock);
+	while (started > 0)
+		pthread_join(tid[--started], NULL);
+	if (!rc)
+		rc = r.err[0] ? r.err[0] : r.err[1];
+	hashed_total += *copied;
+	w->size += *copied;
+	pthread_cond_destroy(&r.cond);
+	pthread_mutex_destroy(&r.lock);
+	free(r.buf);
+	return rc;
+}
+
+int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
+{
+	uint64_t n = 0;
+	struct stat st;
+	int rc = -EAGAIN;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size >= THREADED_MIN)
+		rc = copy_threaded(w, fd, &n);
+	if (rc == -EAGAIN)
+		rc = copy_plain(w, fd, &n);
 	if (copied)
 		*copied = n;
-	free(chunk);
 	return rc;
 }
 

@@ -63,6 +63,8 @@ PACKAGES=(
 	# archive (skopeo inspect/copy oci-archive:, umoci unpack)
 	skopeo
 	umoci
+	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M
+	time
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -734,6 +734,59 @@ static void assert_cmp(const char *a, const char *b)
 	free(cmd);
 }
 
+/* From 1 MiB up the copy runs on three threads (read, write, hash): the
+ * same digest and bytes as one thread, and a failing write neither hangs
+ * nor goes unnoticed. */
+static void test_hashwrite_copy_fd_threaded(void **state)
+{
+	const char *tmp = *state;
+	char *src = join(tmp, "src"), *dst = join(tmp, "dst");
+	const size_t len = (3u << 20) + 12345;	/* not a multiple of a slot */
+	unsigned char *data = malloc(len);
+	struct pf_hashwrite w;
+	struct pf_filesum sum;
+	char want[65];
+	uint64_t copied = 0;
+	bool replaced;
+	int fd;
+
+	assert_non_null(data);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (unsigned char)(i * 131 + i / 4093);
+	assert_int_equal(sha256_hex(data, len, want), 0);
+	fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(fs_write_all(fd, data, len), 0);
+	assert_int_equal(close(fd), 0);
+
+	fd = open(src, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+	assert_int_equal(hashwrite_copy_fd(&w, fd, &copied), 0);
+	assert_int_equal(copied, len);
+	assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+	assert_true(replaced);
+	assert_int_equal(sum.size, len);
+	assert_string_equal(sum.sha256, want);
+	assert_cmp(src, dst);
+
+	/* The writer fails (ENOSPC from /dev/full): reported as such, and not
+	 * as the source's fault. */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+	assert_int_equal(close(w.fd), 0);
+	w.fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	assert_true(w.fd >= 0);
+	assert_int_equal(hashwrite_copy_fd(&w, fd, NULL), -ENOSPC);
+	assert_false(w.read_failed);
+	hashwrite_abort(&w);
+	close(fd);
+	assert_int_equal(count_tmp_files(tmp), 0);
+	free(data);
+	free(src);
+	free(dst);
+}
+
 /* The incremental contract with a large streamed file: read once when
  * new, not at all when unchanged, once when only touched. */
 static void test_stream_incremental(void **state)
@@ -1089,6 +1142,8 @@ int main(void)
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd, setup_tmp,
 						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd_threaded,
+						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_incremental,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_errors, setup_tmp,
