@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/archive_out.h"
 #include "pxeforge/bundle.h"
 #include "pxeforge/outstate.h"
 
@@ -117,50 +118,6 @@ static int collect(const struct pf_outtree *t, struct entries *e,
 	return 0;
 }
 
-struct sink {
-	struct pf_hashwrite hw;
-	int err;
-};
-
-static la_ssize_t sink_write(struct archive *a, void *ctx, const void *data,
-			     size_t len)
-{
-	struct sink *s = ctx;
-
-	(void)a;
-	s->err = hashwrite_update(&s->hw, data, len);
-	return s->err ? -1 : (la_ssize_t)len;
-}
-
-static int set_filters(struct archive *a, enum pf_bundle_format fmt)
-{
-	char level[16], threads[16];
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (fmt == PF_BUNDLE_TAR_GZ) {
-		snprintf(level, sizeof(level), "%d", PF_BUNDLE_GZIP_LEVEL);
-		/* No name and no timestamp in the gzip header. */
-		return archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-		       archive_write_set_filter_option(a, "gzip",
-				"compression-level", level) != ARCHIVE_OK ||
-		       archive_write_set_filter_option(a, "gzip", "timestamp",
-				NULL) != ARCHIVE_OK ? -EIO : 0;
-	}
-	/* libzstd's multi-threaded output is the same for any number of
-	 * workers from 1 up, not for 0 (its single-threaded mode): never 0. */
-	if (n < 1)
-		n = 1;
-	if (n > 64)
-		n = 64;
-	snprintf(level, sizeof(level), "%d", PF_BUNDLE_ZSTD_LEVEL);
-	snprintf(threads, sizeof(threads), "%ld", n);
-	return archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-	       archive_write_set_filter_option(a, "zstd", "compression-level",
-					       level) != ARCHIVE_OK ||
-	       archive_write_set_filter_option(a, "zstd", "threads",
-					       threads) != ARCHIVE_OK ? -EIO : 0;
-}
-
 /* Streams exactly size bytes of fd into the archive. */
 static int copy_data(struct archive *a, int fd, int64_t size)
 {
@@ -251,7 +208,7 @@ int bundle_write(const struct pf_outtree *t, const char *dir,
 	struct entries e = { 0 };
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
-	struct sink s = { .err = 0 };
+	struct pf_archive_out s = { .err = 0 };
 	locale_t c_locale = (locale_t)0, old_locale = (locale_t)0;
 	bool secret, in_tree = false;
 	int root = -1, rc;
@@ -296,9 +253,12 @@ int bundle_write(const struct pf_outtree *t, const char *dir,
 	 * ustar cannot hold (files of 8 GiB and more, long or non-ASCII
 	 * paths); we set no atime, ctime or other host detail to carry. */
 	rc = archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ? -EIO :
-	     set_filters(a, fmt);
+	     archive_out_compress(a, fmt == PF_BUNDLE_TAR_GZ ? PF_COMPRESS_GZIP :
+				  PF_COMPRESS_ZSTD,
+				  fmt == PF_BUNDLE_TAR_GZ ? PF_BUNDLE_GZIP_LEVEL :
+				  PF_BUNDLE_ZSTD_LEVEL, 64);
 	if (!rc && (archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-		    archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) !=
+		    archive_write_open2(a, &s, NULL, archive_out_write, NULL, NULL) !=
 		    ARCHIVE_OK))
 		rc = -EIO;
 	for (i = 0; i < e.n && !rc; i++)

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "pxeforge/archive_out.h"
 #include "pxeforge/containerdisk.h"
 
 #define CHUNK 65536
@@ -142,21 +143,6 @@ static int entry_cmp(const void *a, const void *b)
 		      ((const struct entry *)b)->path);
 }
 
-struct sink {
-	struct pf_hashwrite hw;
-	int err;
-};
-
-static la_ssize_t sink_write(struct archive *a, void *ctx, const void *data,
-			     size_t len)
-{
-	struct sink *s = ctx;
-
-	(void)a;
-	s->err = hashwrite_update(&s->hw, data, len);
-	return s->err ? -1 : (la_ssize_t)len;
-}
-
 /* Exactly len bytes of fd (the layer's temporary file) into a. */
 static int copy_fd(struct archive *a, int fd, uint64_t len)
 {
@@ -218,7 +204,7 @@ static int write_archive(const char *file, const struct pf_cdisk_layer *l,
 		{ "oci-layout", S_IFREG | 0644, layout, strlen(layout), -1 },
 	};
 	const size_t n = 7;
-	struct sink s = { .err = 0 };
+	struct pf_archive_out s = { .err = 0 };
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
 	int rc;
@@ -245,7 +231,7 @@ static int write_archive(const char *file, const struct pf_cdisk_layer *l,
 	/* ustar; a pax header only for a layer of 8 GiB or more */
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(a, 10240) != ARCHIVE_OK ||
-	    archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) !=
+	    archive_write_open2(a, &s, NULL, archive_out_write, NULL, NULL) !=
 	    ARCHIVE_OK)
 		rc = -EIO;
 	for (size_t i = 0; i < n && !rc; i++)

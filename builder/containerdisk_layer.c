@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "pxeforge/archive_out.h"
 #include "pxeforge/containerdisk.h"
 #include "pxeforge/fetch.h"
 
@@ -63,37 +64,6 @@ static la_ssize_t tar_write(struct archive *a, void *ctx, const void *data,
 		return -1;
 	}
 	return (la_ssize_t)len;
-}
-
-static int set_filter(struct archive *z, enum pf_compress c)
-{
-	char level[16], threads[16];
-	long n;
-
-	if (c != PF_COMPRESS_ZSTD) {
-		snprintf(level, sizeof(level), "%d", PF_CDISK_GZIP_LEVEL);
-		/* no file name and no timestamp in the gzip header */
-		return archive_write_add_filter_gzip(z) != ARCHIVE_OK ||
-		       archive_write_set_filter_option(z, "gzip",
-				"compression-level", level) != ARCHIVE_OK ||
-		       archive_write_set_filter_option(z, "gzip", "timestamp",
-				NULL) != ARCHIVE_OK ? -EIO : 0;
-	}
-	/* libzstd's multi-threaded output is the same for any number of
-	 * workers from 1 up (not for 0, its single-threaded mode). Each
-	 * worker buffers a few MiB: at most 8 of them. */
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
-	if (n > 8)
-		n = 8;
-	snprintf(level, sizeof(level), "%d", PF_CDISK_ZSTD_LEVEL);
-	snprintf(threads, sizeof(threads), "%ld", n);
-	return archive_write_add_filter_zstd(z) != ARCHIVE_OK ||
-	       archive_write_set_filter_option(z, "zstd", "compression-level",
-					       level) != ARCHIVE_OK ||
-	       archive_write_set_filter_option(z, "zstd", "threads",
-					       threads) != ARCHIVE_OK ? -EIO : 0;
 }
 
 /* Every field a tar header carries, set here and nowhere else. */
@@ -219,7 +189,11 @@ int containerdisk_layer(int disk_fd, uint64_t size, const char *name,
 	if (!EVP_DigestInit_ex(s.tar_md, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex(s.gz_md, EVP_sha256(), NULL) ||
 	    archive_write_set_format_raw(s.z) != ARCHIVE_OK ||
-	    set_filter(s.z, o->compress) != 0 ||
+	    /* each zstd worker buffers a few MiB: at most 8 of them */
+	    archive_out_compress(s.z, o->compress,
+				 o->compress == PF_COMPRESS_ZSTD ?
+				 PF_CDISK_ZSTD_LEVEL : PF_CDISK_GZIP_LEVEL,
+				 8) != 0 ||
 	    /* no blocking: a padded last block would follow the stream */
 	    archive_write_set_bytes_per_block(s.z, 0) != ARCHIVE_OK ||
 	    archive_write_open2(s.z, &s, NULL, z_write, NULL, NULL) != ARCHIVE_OK ||

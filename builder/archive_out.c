@@ -1,0 +1,42 @@
+/* archive_out: libarchive's output through the hashing writer. */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "pxeforge/archive_out.h"
+
+la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *data,
+			     size_t len)
+{
+	struct pf_archive_out *s = ctx;
+
+	(void)a;
+	s->err = hashwrite_update(&s->hw, data, len);
+	return s->err ? -1 : (la_ssize_t)len;
+}
+
+int archive_out_compress(struct archive *a, enum pf_compress c, int level,
+			 long max_threads)
+{
+	char lvl[16], threads[24];
+	long n;
+
+	snprintf(lvl, sizeof(lvl), "%d", level);
+	if (c != PF_COMPRESS_ZSTD)
+		return archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+		       archive_write_set_filter_option(a, "gzip",
+				"compression-level", lvl) != ARCHIVE_OK ||
+		       archive_write_set_filter_option(a, "gzip", "timestamp",
+				NULL) != ARCHIVE_OK ? -EIO : 0;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n > max_threads)
+		n = max_threads;
+	if (n < 1)
+		n = 1;
+	snprintf(threads, sizeof(threads), "%ld", n);
+	return archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	       archive_write_set_filter_option(a, "zstd", "compression-level",
+					       lvl) != ARCHIVE_OK ||
+	       archive_write_set_filter_option(a, "zstd", "threads",
+					       threads) != ARCHIVE_OK ? -EIO : 0;
+}

@@ -1,0 +1,29 @@
+/* libarchive glue shared by the archives written through the hashing
+ * writer (the bundle, the containerDisk): the write callback, and the
+ * compression filters set up the one deterministic way. */
+#ifndef PXEFORGE_ARCHIVE_OUT_H
+#define PXEFORGE_ARCHIVE_OUT_H
+
+#include <archive.h>
+
+#include "pxeforge/hashwrite.h"
+#include "pxeforge/profile.h"
+
+/* archive_write_open2(a, &sink, NULL, archive_out_write, NULL, NULL):
+ * every byte libarchive writes goes through hw; err keeps the first
+ * error (-errno). */
+struct pf_archive_out {
+	struct pf_hashwrite hw;
+	int err;
+};
+la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *data,
+			     size_t len);
+
+/* gzip (no file name, no timestamp in its header) or zstd at level. zstd
+ * runs on min(online CPUs, max_threads) workers, never 0: libzstd's
+ * multi-threaded output is the same for any number of workers from 1 up,
+ * not for its single-threaded mode. 0 or -EIO. */
+int archive_out_compress(struct archive *a, enum pf_compress c, int level,
+			 long max_threads);
+
+#endif
