@@ -21,74 +21,19 @@
 #include "pxeforge/plan.h"
 #include "pxeforge/profile.h"
 
-#include "fixture.h"
+#include "planfix.h"
 
 static const char pci_ids[] =
 	"10de  NVIDIA Corporation\n"
 	"\t2236  GA102GL [A10]\n"
 	"C 00  Unclassified device\n";
 
-struct ctx {
-	struct fixture fx;
-	struct pf_diag *d;
-	struct pf_profile *p;
-	struct pf_plan *plan;
-	char *out;	/* diag_print output */
-	int rc;		/* plan_build */
-};
-
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct ctx *c = planfix_enter("plan", pci_ids);
 
-	if (!c || fixture_enter(&c->fx, "plan", pci_ids) != 0) {
-		free(c);
-		return -1;
-	}
 	*state = c;
-	return 0;
-}
-
-static void reset(struct ctx *c)
-{
-	plan_free(c->plan);
-	c->plan = NULL;
-	profile_free(c->p);
-	c->p = NULL;
-	diag_free(c->d);
-	c->d = NULL;
-	free(c->out);
-	c->out = NULL;
-}
-
-static int teardown(void **state)
-{
-	struct ctx *c = *state;
-	int rc;
-
-	reset(c);
-	rc = fixture_leave(&c->fx);
-	free(c);
-	return rc;
-}
-
-/* Writes text to p.yaml, parses (must succeed), validates and plans as the
- * CLI does; returns all printed diagnostics. c->rc is plan_build's. */
-static const char *build(struct ctx *c, const char *text)
-{
-	reset(c);
-	fixture_write_file("p.yaml", text);
-	c->d = diag_new();
-	assert_non_null(c->d);
-	assert_int_equal(profile_parse("p.yaml", c->d, &c->p), 0);
-	profile_validate(c->p, c->d);
-	c->rc = plan_build(c->p, c->d, &c->plan);
-	if (c->rc == 0)
-		assert_non_null(c->plan);
-	else
-		assert_null(c->plan);
-	c->out = fixture_diag_text(c->d);
-	return c->out;
+	return c ? 0 : -1;
 }
 
 /* Builds a profile that must be clean; returns the named host's plan. */

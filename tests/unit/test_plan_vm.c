@@ -16,13 +16,14 @@
 
 #include "pxeforge/cloudinit.h"
 #include "pxeforge/diag.h"
+#include "pxeforge/package.h"
 #include "pxeforge/plan.h"
 #include "pxeforge/profile.h"
 #include "pxeforge/secret.h"
 #include "pxeforge/sshkey.h"
 #include "pxeforge/vm.h"
 
-#include "fixture.h"
+#include "planfix.h"
 
 static const char pci_ids[] =
 	"1002  Advanced Micro Devices, Inc. [AMD/ATI]\n"
@@ -31,23 +32,12 @@ static const char pci_ids[] =
 	"\t1ad7  TU104 USB 3.1 Host Controller\n"
 	"C 00  Unclassified device\n";
 
-struct ctx {
-	struct fixture fx;
-	struct pf_diag *d;
-	struct pf_profile *p;
-	struct pf_plan *plan;
-	char *out;
-	int rc;
-};
-
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct ctx *c = planfix_enter("planvm", pci_ids);
 
-	if (!c || fixture_enter(&c->fx, "planvm", pci_ids) != 0) {
-		free(c);
+	if (!c)
 		return -1;
-	}
 	fixture_write_file("nixos.qcow2", "not really an image\n");
 	if (secret_create("k.key") != 0)
 		return -1;
@@ -55,50 +45,14 @@ static int setup(void **state)
 	return 0;
 }
 
-static void reset(struct ctx *c)
-{
-	plan_free(c->plan);
-	c->plan = NULL;
-	profile_free(c->p);
-	c->p = NULL;
-	diag_free(c->d);
-	c->d = NULL;
-	free(c->out);
-	c->out = NULL;
-}
-
-static int teardown(void **state)
-{
-	struct ctx *c = *state;
-	int rc;
-
-	reset(c);
-	rc = fixture_leave(&c->fx);
-	free(c);
-	return rc;
-}
-
-static const char *build(struct ctx *c, const char *text)
-{
-	reset(c);
-	fixture_write_file("p.yaml", text);
-	c->d = diag_new();
-	assert_non_null(c->d);
-	assert_int_equal(profile_parse("p.yaml", c->d, &c->p), 0);
-	profile_validate(c->p, c->d);
-	c->rc = plan_build(c->p, c->d, &c->plan);
-	c->out = fixture_diag_text(c->d);
-	return c->out;
-}
-
 static const struct pf_plan_vm *vm_find(const struct pf_plan *plan,
 					const char *name)
 {
-	for (size_t i = 0; i < plan->nvms; i++)
-		if (!strcmp(plan->vms[i].name, name))
-			return &plan->vms[i];
-	fail_msg("no VM '%s' in the plan", name);
-	return NULL;
+	const struct pf_plan_vm *vm = plan_vm_find(plan, name);
+
+	if (!vm)
+		fail_msg("no VM '%s' in the plan", name);
+	return vm;
 }
 
 static const struct pf_plan_vm *build_ok(struct ctx *c, const char *text,

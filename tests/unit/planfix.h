@@ -1,0 +1,75 @@
+/* The plan tests' fixture: profile text written to p.yaml in a fresh
+ * directory, then parse -> validate -> plan as the CLI does. */
+#ifndef PXEFORGE_TEST_PLANFIX_H
+#define PXEFORGE_TEST_PLANFIX_H
+
+#include "pxeforge/diag.h"
+#include "pxeforge/plan.h"
+#include "pxeforge/profile.h"
+
+#include "fixture.h"
+
+struct ctx {
+	struct fixture fx;
+	struct pf_diag *d;
+	struct pf_profile *p;
+	struct pf_plan *plan;
+	char *out;	/* diag_print output */
+	int rc;		/* plan_build */
+};
+
+/* A ctx in a fresh directory named after name, with pci_ids as pci.ids. */
+static inline struct ctx *planfix_enter(const char *name, const char *pci_ids)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	if (!c || fixture_enter(&c->fx, name, pci_ids) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void reset(struct ctx *c)
+{
+	plan_free(c->plan);
+	c->plan = NULL;
+	profile_free(c->p);
+	c->p = NULL;
+	diag_free(c->d);
+	c->d = NULL;
+	free(c->out);
+	c->out = NULL;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+	int rc;
+
+	reset(c);
+	rc = fixture_leave(&c->fx);
+	free(c);
+	return rc;
+}
+
+/* Writes text to p.yaml, parses (must succeed), validates and plans;
+ * returns all printed diagnostics. c->rc is plan_build's. */
+static const char *build(struct ctx *c, const char *text)
+{
+	reset(c);
+	fixture_write_file("p.yaml", text);
+	c->d = diag_new();
+	assert_non_null(c->d);
+	assert_int_equal(profile_parse("p.yaml", c->d, &c->p), 0);
+	profile_validate(c->p, c->d);
+	c->rc = plan_build(c->p, c->d, &c->plan);
+	if (c->rc == 0)
+		assert_non_null(c->plan);
+	else
+		assert_null(c->plan);
+	c->out = fixture_diag_text(c->d);
+	return c->out;
+}
+
+#endif
