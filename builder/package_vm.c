@@ -57,15 +57,6 @@ int package_vm_render_target(const struct pf_plan_vm *vm, const char *target,
 	return -ENOENT;
 }
 
-const struct pf_plan_vm *plan_vm_find(const struct pf_plan *plan,
-				      const char *name)
-{
-	for (size_t i = 0; i < plan->nvms; i++)
-		if (!strcmp(plan->vms[i].name, name))
-			return &plan->vms[i];
-	return NULL;
-}
-
 static int add_rendered(struct pf_outtree *t, const char *dir,
 			const char *name, const struct pf_buf *b, mode_t mode)
 {

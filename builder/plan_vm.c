@@ -266,3 +266,12 @@ void plan_vm_release(struct pf_plan_vm *vm)
 	cloudinit_release(&vm->cloudinit);
 	memset(vm, 0, sizeof(*vm));
 }
+
+const struct pf_plan_vm *plan_vm_find(const struct pf_plan *plan,
+				      const char *name)
+{
+	for (size_t i = 0; i < plan->nvms; i++)
+		if (!strcmp(plan->vms[i].name, name))
+			return &plan->vms[i];
+	return NULL;
+}

@@ -45,8 +45,6 @@ int package_vm_render_target(const struct pf_plan_vm *vm, const char *target,
 			     bool explain, struct pf_buf *out);
 /* vm.yaml holds the VM's identity (its user-data): not printed, 0600. */
 bool package_vm_yaml_secret(const struct pf_plan_vm *vm);
-const struct pf_plan_vm *plan_vm_find(const struct pf_plan *plan,
-				      const char *name);
 
 /* Whether `pxeforge render --target` knows target. */
 bool package_target_known(const char *target);

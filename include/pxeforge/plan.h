@@ -78,6 +78,8 @@ int plan_vms(struct pf_plan *plan, const unsigned char *key,
 	     struct pf_diag *d);
 const struct pf_plan_host *plan_host_find(const struct pf_plan *plan,
 					  const char *name);
+const struct pf_plan_vm *plan_vm_find(const struct pf_plan *plan,
+				      const char *name);
 /* "aa:bb:cc:dd:ee:ff" -> "aa-bb-cc-dd-ee-ff" (iPXE's ${mac:hexhyp}) into buf[18]. */
 void mac_hyphenate(const char *mac, char out[18]);
 
