@@ -16,7 +16,6 @@
 
 #include "pxeforge/cloudinit.h"
 #include "pxeforge/diag.h"
-#include "pxeforge/package.h"
 #include "pxeforge/plan.h"
 #include "pxeforge/profile.h"
 #include "pxeforge/secret.h"
