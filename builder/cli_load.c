@@ -98,6 +98,9 @@ int cli_load(const char *path, struct pf_profile **profile,
 		code = PF_EXIT_INVALID;
 		goto clean;
 	}
+	/* the environment wins: the reproducible-builds convention */
+	if (!getenv("SOURCE_DATE_EPOCH") || !*getenv("SOURCE_DATE_EPOCH"))
+		mtime = p->source_date_epoch_v;
 	pl->mtime = mtime;
 	*profile = p;
 	*plan = pl;

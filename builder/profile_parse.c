@@ -14,7 +14,8 @@
 #include "pxeforge/suggest.h"
 
 static const char *const top_keys[] = { "version", "defaults", "hosts",
-					"cluster_secret", "vms" };
+					"cluster_secret", "vms",
+					"source_date_epoch" };
 static const char *const defaults_keys[] = { "base_url", "kernel", "initrds",
 					     "kernel_params", "console",
 					     "initrd_modules", "modules_dir",
@@ -606,6 +607,7 @@ static void parse_root(struct parser *P, const struct pf_node *root)
 		parse_boot(P, defaults, &p->defaults);
 		pp_cloud_init(P, defaults, &p->cloud_init);
 	}
+	pp_get_str(P, root, "source_date_epoch", &p->source_date_epoch);
 	pp_get_str(P, root, "cluster_secret", &p->cluster_secret);
 	if (p->cluster_secret.s) {
 		p->cluster_secret_path = pp_resolve_path(p->path,

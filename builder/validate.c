@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -382,10 +383,29 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 			   h->nixos.toplevel.s);
 }
 
+/* Seconds since 1970 as SOURCE_DATE_EPOCH takes them: digits only. */
+static void check_epoch(struct pf_profile *p, struct pf_diag *d)
+{
+	const char *s = p->source_date_epoch.s;
+	size_t n = s ? strlen(s) : 0;
+
+	if (!s)
+		return;
+	if (n && n <= 10 && strspn(s, "0123456789") == n &&
+	    strtoll(s, NULL, 10) <= 0xffffffffLL) {
+		p->source_date_epoch_v = strtoll(s, NULL, 10);
+		return;
+	}
+	diag_error(d, &p->source_date_epoch.mark,
+		   "invalid source_date_epoch '%s' (seconds since 1970, 0 to 4294967295, as SOURCE_DATE_EPOCH)",
+		   s);
+}
+
 void profile_validate(struct pf_profile *p, struct pf_diag *d)
 {
 	char first[4096];
 
+	check_epoch(p, d);
 	check_bootfiles(&p->defaults, d);
 	if (p->base_url.s && (!url_valid(p->base_url.s) ||
 			      !url_has_scheme(p->base_url.s)))

@@ -209,6 +209,9 @@ struct pf_profile {
 	struct pf_str base_url;
 	struct pf_str cluster_secret;	/* key file, as written */
 	char *cluster_secret_path;	/* the same, relative to the profile's dir */
+	struct pf_str source_date_epoch;	/* mtime of archive entries when
+						 * SOURCE_DATE_EPOCH is not set */
+	long long source_date_epoch_v;	/* set by validate when well-formed */
 	struct pf_boot defaults;
 	struct pf_cloudinit_cfg cloud_init;	/* defaults' */
 	struct pf_host *hosts;

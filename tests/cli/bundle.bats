@@ -117,3 +117,18 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 	assert_output --partial ".tar.zst or .tzst"
 	assert_output --partial "are removed"
 }
+
+@test "the profile's source_date_epoch dates the archives; SOURCE_DATE_EPOCH overrides it" {
+	sed 's/^version: 1$/version: 1\nsource_date_epoch: 1600000000/' examples/hgx-h200.yaml >"$TMP/p.yaml"
+	mkdir -p "$TMP/images" && cp examples/images/nixos-gpu.qcow2 "$TMP/images/"
+	grep -q '^source_date_epoch: 1600000000$' "$TMP/p.yaml"
+	env -u SOURCE_DATE_EPOCH "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out" --bundle "$TMP/a.tar.gz"
+	run bsdtar -tvf "$TMP/a.tar.gz"
+	assert_success
+	refute_output --regexp ' (1970|2023) '
+	[ "$(python3 -c 'import tarfile,sys; print({m.mtime for m in tarfile.open(sys.argv[1])})' "$TMP/a.tar.gz")" = "{1600000000}" ]
+	# the containerDisk's tar too
+	[ "$(python3 -c 'import tarfile,sys; print({m.mtime for m in tarfile.open(sys.argv[1])})' "$TMP/out/vms/hgx-h200-vm/containerdisk.tar")" = "{1600000000}" ]
+	SOURCE_DATE_EPOCH=1700000000 "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out" --bundle "$TMP/b.tar.gz"
+	[ "$(python3 -c 'import tarfile,sys; print({m.mtime for m in tarfile.open(sys.argv[1])})' "$TMP/b.tar.gz")" = "{1700000000}" ]
+}
