@@ -1,6 +1,7 @@
 /* archive_out: libarchive's output through the hashing writer. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pxeforge/archive_out.h"
@@ -13,6 +14,22 @@ la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *data,
 	(void)a;
 	s->err = hashwrite_update(&s->hw, data, len);
 	return s->err ? -1 : (la_ssize_t)len;
+}
+
+void archive_out_tar_entry(struct archive_entry *ae, const char *path,
+			   mode_t mode, unsigned uid, const char *name,
+			   long long mtime, int64_t size)
+{
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, path);
+	archive_entry_set_mode(ae, mode);
+	archive_entry_set_uid(ae, uid);
+	archive_entry_set_gid(ae, uid);
+	/* without a name, a reader maps the ids as they are */
+	archive_entry_copy_uname(ae, name ? name : "");
+	archive_entry_copy_gname(ae, name ? name : "");
+	archive_entry_set_mtime(ae, (time_t)mtime, 0);
+	archive_entry_set_size(ae, S_ISREG(mode) ? (la_int64_t)size : 0);
 }
 
 int archive_out_compress(struct archive *a, enum pf_compress c, int level,

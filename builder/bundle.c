@@ -154,15 +154,7 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 	int dfd = -1, fd = -1, rc = 0;
 
 	*in_tree = false;
-	archive_entry_clear(ae);
-	archive_entry_copy_pathname(ae, e->path);
-	archive_entry_set_mode(ae, e->mode);
-	archive_entry_set_uid(ae, 0);
-	archive_entry_set_gid(ae, 0);
-	archive_entry_set_uname(ae, "root");
-	archive_entry_set_gname(ae, "root");
-	archive_entry_set_mtime(ae, (time_t)mtime, 0);
-	archive_entry_set_size(ae, 0);
+	archive_out_tar_entry(ae, e->path, e->mode, 0, "root", mtime, 0);
 	if (S_ISREG(e->mode)) {
 		*in_tree = true;
 		dfd = open_parent_below(root, e->path, &last);

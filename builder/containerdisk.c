@@ -168,15 +168,8 @@ static int copy_fd(struct archive *a, int fd, uint64_t len)
 static int write_entry(struct archive *a, struct archive_entry *ae,
 		       const struct entry *e, long long mtime)
 {
-	archive_entry_clear(ae);
-	archive_entry_copy_pathname(ae, e->path);
-	archive_entry_set_mode(ae, e->mode);
-	archive_entry_set_uid(ae, 0);
-	archive_entry_set_gid(ae, 0);
-	archive_entry_copy_uname(ae, "root");
-	archive_entry_copy_gname(ae, "root");
-	archive_entry_set_mtime(ae, (time_t)mtime, 0);
-	archive_entry_set_size(ae, S_ISREG(e->mode) ? (la_int64_t)e->len : 0);
+	archive_out_tar_entry(ae, e->path, e->mode, 0, "root", mtime,
+			      (int64_t)e->len);
 	if (archive_write_header(a, ae) != ARCHIVE_OK)
 		return -EIO;
 	if (!S_ISREG(e->mode))

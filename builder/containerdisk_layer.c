@@ -70,16 +70,9 @@ static la_ssize_t tar_write(struct archive *a, void *ctx, const void *data,
 static void layer_entry(struct archive_entry *ae, const char *path,
 			mode_t mode, uint64_t size, long long mtime)
 {
-	archive_entry_clear(ae);
-	archive_entry_copy_pathname(ae, path);
-	archive_entry_set_mode(ae, mode);
-	archive_entry_set_uid(ae, PF_CDISK_UID);
-	archive_entry_set_gid(ae, PF_CDISK_GID);
 	/* numeric only: a name would be mapped to the reader's own ids */
-	archive_entry_copy_uname(ae, "");
-	archive_entry_copy_gname(ae, "");
-	archive_entry_set_mtime(ae, (time_t)mtime, 0);
-	archive_entry_set_size(ae, (la_int64_t)size);
+	archive_out_tar_entry(ae, path, mode, PF_CDISK_UID, NULL, mtime,
+			      (int64_t)size);
 }
 
 /* The disk's bytes into the tar entry; exactly size of them. */

@@ -5,6 +5,9 @@
 #define PXEFORGE_ARCHIVE_OUT_H
 
 #include <archive.h>
+#include <archive_entry.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "pxeforge/hashwrite.h"
 #include "pxeforge/profile.h"
@@ -25,5 +28,12 @@ la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *data,
  * not for its single-threaded mode. 0 or -EIO. */
 int archive_out_compress(struct archive *a, enum pf_compress c, int level,
 			 long max_threads);
+
+/* Every field a tar header of ours carries, set in one place: path,
+ * mode, owner uid:gid named name (NULL: numeric only, "" names),
+ * mtime, size (0 but for regular files). */
+void archive_out_tar_entry(struct archive_entry *ae, const char *path,
+			   mode_t mode, unsigned uid, const char *name,
+			   long long mtime, int64_t size);
 
 #endif

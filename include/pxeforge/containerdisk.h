@@ -33,7 +33,7 @@
 
 /* The qemu user and group of KubeVirt's virt-launcher. */
 #define PF_CDISK_UID 107
-#define PF_CDISK_GID 107
+#define PF_CDISK_GID PF_CDISK_UID	/* archive_out_tar_entry: one id for both */
 #define PF_CDISK_FILE_MODE 0440
 #define PF_CDISK_DIR_MODE 0555
 
