@@ -1,5 +1,4 @@
 /* The shared front half of every command: parse, validate, plan. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,17 +37,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_source_date_epoch(long long *out)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
 
 	*out = 0;
-	if (!s || !*s)
-		return 0;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	if (errno || *end || !isdigit((unsigned char)*s) ||
-	    *out > 0xffffffffLL)
-		return -EINVAL;
-	return 0;
+	return s && *s ? epoch_parse(s, out) : 0;
 }
 
 int cli_load(const char *path, struct pf_profile **profile,

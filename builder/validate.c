@@ -383,22 +383,29 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 			   h->nixos.toplevel.s);
 }
 
-/* Seconds since 1970 as SOURCE_DATE_EPOCH takes them: digits only. */
+int epoch_parse(const char *s, long long *out)
+{
+	long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v > 0xffffffffLL)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static void check_epoch(struct pf_profile *p, struct pf_diag *d)
 {
 	const char *s = p->source_date_epoch.s;
-	size_t n = s ? strlen(s) : 0;
 
-	if (!s)
-		return;
-	if (n && n <= 10 && strspn(s, "0123456789") == n &&
-	    strtoll(s, NULL, 10) <= 0xffffffffLL) {
-		p->source_date_epoch_v = strtoll(s, NULL, 10);
-		return;
-	}
-	diag_error(d, &p->source_date_epoch.mark,
-		   "invalid source_date_epoch '%s' (seconds since 1970, 0 to 4294967295, as SOURCE_DATE_EPOCH)",
-		   s);
+	if (s && epoch_parse(s, &p->source_date_epoch_v))
+		diag_error(d, &p->source_date_epoch.mark,
+			   "invalid source_date_epoch '%s' (seconds since 1970, 0 to 4294967295, as SOURCE_DATE_EPOCH)",
+			   s);
 }
 
 void profile_validate(struct pf_profile *p, struct pf_diag *d)

@@ -252,6 +252,10 @@ int quantity_parse(const char *s, uint64_t *bytes);
  * >= limit), -EEXIST (*bad: a number listed twice). */
 int cpuset_parse(const char *s, unsigned limit, bool *set, size_t *n,
 		 unsigned *bad);
+/* Seconds since 1970 as SOURCE_DATE_EPOCH gives them: digits only, at
+ * most 4294967295 (the profile's source_date_epoch takes the same). 0 or
+ * -EINVAL. */
+int epoch_parse(const char *s, long long *out);
 
 const char *cpu_name(enum pf_cpu cpu);
 const char *role_name(enum pf_role role);
