@@ -45,7 +45,7 @@ static uint64_t round_up(uint64_t v, uint64_t unit)
 	return (v + unit - 1) / unit * unit;
 }
 
-static bool dedicated_cpus(const struct pf_plan_vm *vm)
+bool kubevirt_dedicated_cpus(const struct pf_plan_vm *vm)
 {
 	return vm->npins || vm->ncells;
 }
@@ -64,12 +64,12 @@ void kubevirt_overhead(const struct pf_plan_vm *vm, struct pf_kv_overhead *o)
 	o->iothreads = KV_IOTHREAD;
 	o->video = KV_VIDEO;	/* vm.yaml keeps the default VGA console */
 	o->vfio = vm->ndevs ? KV_VFIO : 0;
-	o->dedicated = dedicated_cpus(vm) ? KV_DEDICATED : 0;
+	o->dedicated = kubevirt_dedicated_cpus(vm) ? KV_DEDICATED : 0;
 	o->total = o->pagetables + o->fixed + o->vcpus + o->iothreads +
 		   o->video + o->vfio + o->dedicated;
 	/* guestMappingPassthrough needs hugepages, and KubeVirt then wants
 	 * the memory request to be a multiple of the page size. */
-	if (dedicated_cpus(vm)) {
+	if (kubevirt_dedicated_cpus(vm)) {
 		if (vm->memory_bytes && vm->memory_bytes % GI == 0)
 			o->hugepage = GI;
 		else if (vm->memory_bytes && vm->memory_bytes % (2 * MI) == 0)

@@ -138,7 +138,7 @@ int kubevirt_permitted_render(const struct pf_plan_vm *vms, size_t nvms,
 	int rc = 0;
 
 	for (size_t v = 0; v < nvms && !rc; v++) {
-		numa = numa || vms[v].npins || vms[v].ncells;
+		numa = numa || kubevirt_dedicated_cpus(&vms[v]);
 		for (size_t d = 0; d < vms[v].ndevs; d++) {
 			const struct pf_vm_pcidev *dev = &vms[v].devs[d];
 

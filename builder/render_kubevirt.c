@@ -83,7 +83,7 @@ static void emit_cpu(struct pf_yaml *y, const struct pf_plan_vm *vm)
 	yaml_emit_str(y, "threads");
 	yaml_emit_plain(y, "1");
 	yaml_emit_pair(y, "model", "host-passthrough");
-	if (vm->npins || vm->ncells) {
+	if (kubevirt_dedicated_cpus(vm)) {
 		/* KubeVirt places the vCPUs itself (CPU manager); the
 		 * profile's host pinning and cells become "follow the host's
 		 * NUMA layout", which needs dedicated CPUs and hugepages. */
@@ -326,7 +326,7 @@ int kubevirt_vm_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 		goto out;
 	}
 	kubevirt_overhead(vm, &o);
-	if ((vm->npins || vm->ncells) && !o.hugepage) {
+	if (kubevirt_dedicated_cpus(vm) && !o.hugepage) {
 		rc = -EINVAL;	/* guest memory not a whole number of pages */
 		goto out;
 	}

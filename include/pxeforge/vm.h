@@ -94,6 +94,9 @@ struct pf_kv_overhead {
 				 * rounded up to Mi, or to the page size */
 };
 void kubevirt_overhead(const struct pf_plan_vm *vm, struct pf_kv_overhead *o);
+/* The profile's pinning or NUMA cells: in KubeVirt, dedicated CPUs that
+ * follow the host's NUMA layout, which needs hugepages. */
+bool kubevirt_dedicated_cpus(const struct pf_plan_vm *vm);
 /* The Secret name (<vm>-cloud-init) is used when user-data or
  * network-config is over this; KubeVirt rejects longer inline data. */
 #define PF_KV_INLINE_MAX 2048
