@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,36 +64,40 @@ static int unknown_target(const char *target)
 			       target);
 }
 
+/* An unknown host or VM: the closest of the n names, each the char *
+ * at offset off of items[k] (stride bytes apart), or how many there are. */
+static int unknown_name(const char *kind, const char *name,
+			const void *items, size_t n, size_t stride, size_t off)
+{
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	const char *hint = NULL;
+	int code;
+
+	for (size_t i = 0; names && i < n; i++)
+		names[i] = *(char *const *)((const char *)items + i * stride + off);
+	if (names)
+		hint = suggest_closest(name, names, n);
+	if (hint)
+		code = cli_usage_error("render", "unknown %s '%s' (did you mean '%s'?)",
+				       kind, name, hint);
+	else
+		code = cli_usage_error("render", "unknown %s '%s' (the profile has %zu %s%s)",
+				       kind, name, n, kind, n == 1 ? "" : "s");
+	free(names);
+	return code;
+}
+
 static int unknown_host(const struct pf_plan *plan, const char *host)
 {
-	const char *names[256];
-	size_t n = 0;
-	const char *hint;
-
-	for (size_t i = 0; i < plan->nhosts && n < 256; i++)
-		names[n++] = plan->hosts[i].name;
-	hint = suggest_closest(host, names, n);
-	if (hint)
-		return cli_usage_error("render", "unknown host '%s' (did you mean '%s'?)",
-				       host, hint);
-	return cli_usage_error("render", "unknown host '%s' (the profile has %zu host%s)",
-			       host, plan->nhosts, plan->nhosts == 1 ? "" : "s");
+	return unknown_name("host", host, plan->hosts, plan->nhosts,
+			    sizeof(*plan->hosts),
+			    offsetof(struct pf_plan_host, name));
 }
 
 static int unknown_vm(const struct pf_plan *plan, const char *vm)
 {
-	const char *names[256];
-	size_t n = 0;
-	const char *hint;
-
-	for (size_t i = 0; i < plan->nvms && n < 256; i++)
-		names[n++] = plan->vms[i].name;
-	hint = suggest_closest(vm, names, n);
-	if (hint)
-		return cli_usage_error("render", "unknown VM '%s' (did you mean '%s'?)",
-				       vm, hint);
-	return cli_usage_error("render", "unknown VM '%s' (the profile has %zu VM%s)",
-			       vm, plan->nvms, plan->nvms == 1 ? "" : "s");
+	return unknown_name("VM", vm, plan->vms, plan->nvms,
+			    sizeof(*plan->vms), offsetof(struct pf_plan_vm, name));
 }
 
 /* --vm NAME --target T [--explain], or the fleet's permitted devices. */
