@@ -195,7 +195,7 @@ int package_nocloud(const struct pf_plan *plan, const char *dir,
 	mode_t mode;
 	int rc;
 
-	*secret = ci->ssh_private || ci->node_password;
+	*secret = cloudinit_has_identity(ci);
 	mode = *secret ? 0600 : 0644;
 	nocloud_init(&nc);
 	pack_init(&iso);

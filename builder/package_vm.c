@@ -35,8 +35,7 @@ const char *package_vm_target_suggest(const char *target)
  * whenever the user-data holds the VM's identity. */
 bool package_vm_yaml_secret(const struct pf_plan_vm *vm)
 {
-	return vm->cloudinit.enabled &&
-	       (vm->cloudinit.ssh_private || vm->cloudinit.node_password);
+	return cloudinit_has_identity(&vm->cloudinit);
 }
 
 int package_vm_render_target(const struct pf_plan_vm *vm, const char *target,

@@ -349,6 +349,11 @@ int plan_cloudinit_vm(const struct pf_plan *plan, const struct pf_vm *vm,
 	return plan_node(plan, &node, key, d, ci);
 }
 
+bool cloudinit_has_identity(const struct pf_cloudinit *ci)
+{
+	return ci->enabled && (ci->ssh_private || ci->node_password);
+}
+
 void cloudinit_init(struct pf_cloudinit *ci)
 {
 	memset(ci, 0, sizeof(*ci));

@@ -51,6 +51,9 @@ struct pf_cloudinit {
 
 void cloudinit_init(struct pf_cloudinit *ci);
 void cloudinit_release(struct pf_cloudinit *ci);
+/* The user-data holds the node's identity (SSH host key, k3s password):
+ * every file carrying it is a secret (0600, not in the manifest). */
+bool cloudinit_has_identity(const struct pf_cloudinit *ci);
 
 /* The rendered payloads of one node. */
 struct pf_nocloud {
