@@ -42,6 +42,14 @@ int cli_source_date_epoch(long long *out)
 	return s && *s ? epoch_parse(s, out) : 0;
 }
 
+void cli_print_counts(FILE *fp, const struct pf_plan *plan)
+{
+	fprintf(fp, "%zu host%s", plan->nhosts, plan->nhosts == 1 ? "" : "s");
+	if (plan->nvms)
+		fprintf(fp, ", %zu VM%s", plan->nvms,
+			plan->nvms == 1 ? "" : "s");
+}
+
 int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan)
 {

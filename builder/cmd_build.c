@@ -174,12 +174,9 @@ int cmd_build(int argc, char **argv)
 		goto clean;
 	}
 	if (!quiet) {
-		fprintf(stderr, "pxeforge: %zu host%s, ", plan->nhosts,
-			plan->nhosts == 1 ? "" : "s");
-		if (plan->nvms)
-			fprintf(stderr, "%zu VM%s, ", plan->nvms,
-				plan->nvms == 1 ? "" : "s");
-		fprintf(stderr, "%zu files in %s/ (%zu rewritten", st.files,
+		fputs("pxeforge: ", stderr);
+		cli_print_counts(stderr, plan);
+		fprintf(stderr, ", %zu files in %s/ (%zu rewritten", st.files,
 			out, st.rewritten);
 		if (st.removed)
 			fprintf(stderr, ", %zu removed", st.removed);

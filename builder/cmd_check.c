@@ -39,10 +39,8 @@ int cmd_check(int argc, char **argv)
 	code = cli_load(argv[optind], &p, &plan);
 	if (code)
 		return code;
-	printf("%s: ok (%zu host%s", argv[optind], plan->nhosts,
-	       plan->nhosts == 1 ? "" : "s");
-	if (plan->nvms)
-		printf(", %zu VM%s", plan->nvms, plan->nvms == 1 ? "" : "s");
+	printf("%s: ok (", argv[optind]);
+	cli_print_counts(stdout, plan);
 	puts(")");
 	cli_unload(p, plan);
 	return PF_EXIT_OK;

@@ -3,6 +3,8 @@
 #ifndef PXEFORGE_CLI_H
 #define PXEFORGE_CLI_H
 
+#include <stdio.h>
+
 #include "pxeforge/plan.h"
 #include "pxeforge/profile.h"
 
@@ -34,6 +36,8 @@ int cmd_verify(int argc, char **argv);
 int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan);
 void cli_unload(struct pf_profile *profile, struct pf_plan *plan);
+/* "2 hosts" or "1 host, 1 VM": what a plan holds, for summaries. */
+void cli_print_counts(FILE *fp, const struct pf_plan *plan);
 
 /* SOURCE_DATE_EPOCH (0 to 4294967295) into *out, 0 when unset; -EINVAL
  * when it is not such a number. */
