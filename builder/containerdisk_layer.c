@@ -112,22 +112,6 @@ static int copy_disk(struct archive *t, int fd, uint64_t size,
 	return rc;
 }
 
-static int digest_hex(EVP_MD_CTX *md, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char out[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	if (!EVP_DigestFinal_ex(md, out, &len) || len != 32)
-		return -EIO;
-	for (unsigned int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[out[i] >> 4];
-		hex[2 * i + 1] = digits[out[i] & 0xf];
-	}
-	hex[64] = '\0';
-	return 0;
-}
-
 /* An unlinked temporary file in file's directory. */
 static int tmp_beside(const char *file)
 {
@@ -218,9 +202,9 @@ int containerdisk_layer(int disk_fd, uint64_t size, const char *name,
 		    archive_write_close(s.z) != ARCHIVE_OK))
 		rc = -EIO;
 	if (!rc)
-		rc = digest_hex(s.tar_md, l->diff_id);
+		rc = sha256_final_hex(s.tar_md, l->diff_id);
 	if (!rc)
-		rc = digest_hex(s.gz_md, l->digest);
+		rc = sha256_final_hex(s.gz_md, l->digest);
 	if (!rc && lseek(s.fd, 0, SEEK_SET) != 0)
 		rc = -errno;
 out:

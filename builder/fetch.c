@@ -195,25 +195,13 @@ static int hash_fd(int fd, EVP_MD_CTX *md, uint64_t *size)
 	return rc;
 }
 
-static int digest_hex(EVP_MD_CTX *md, char hex[65])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	if (EVP_DigestFinal_ex(md, d, &len) != 1 || len != 32)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return 0;
-}
-
 int part_digest_hex(const struct pf_part *p, char hex[65])
 {
 	EVP_MD_CTX *copy = EVP_MD_CTX_new();
 	int rc = -ENOMEM;
 
 	if (copy && EVP_MD_CTX_copy_ex(copy, p->md) == 1)
-		rc = digest_hex(copy, hex);
+		rc = sha256_final_hex(copy, hex);
 	EVP_MD_CTX_free(copy);
 	return rc;
 }
@@ -368,9 +356,8 @@ out:
 
 int fetch_verify_file(const char *path, const char *sha256_hex, char **why)
 {
-	EVP_MD_CTX *md = NULL;
-	char hex[65], got[65];
-	uint64_t size = 0;
+	struct pf_filesum sum;
+	char hex[65];
 	int fd = -1, rc;
 
 	if (why)
@@ -378,25 +365,16 @@ int fetch_verify_file(const char *path, const char *sha256_hex, char **why)
 	rc = check_sha256(sha256_hex, hex, why);
 	if (rc)
 		return rc;
-	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	rc = fd < 0 ? -errno : hash_fd(fd, md, &size);
+	rc = fd < 0 ? -errno : sha256_fd(fd, &sum);
 	if (rc) {
 		fetch_why(why, "cannot read '%s': %s", path, strerror(-rc));
-		goto out;
-	}
-	rc = digest_hex(md, got);
-	if (!rc && strcmp(got, hex) != 0) {
-		fetch_why(why, "sha256 mismatch: expected %s, got %s", hex, got);
+	} else if (strcmp(sum.sha256, hex) != 0) {
+		fetch_why(why, "sha256 mismatch: expected %s, got %s", hex,
+			  sum.sha256);
 		rc = -EBADMSG;
 	}
-out:
 	if (fd >= 0)
 		close(fd);
-	EVP_MD_CTX_free(md);
 	return rc;
 }

@@ -42,7 +42,7 @@ int sha256_hex(const void *data, size_t len, char hex[65])
 	return 0;
 }
 
-static int digest_final(EVP_MD_CTX *md, char hex[65])
+int sha256_final_hex(EVP_MD_CTX *md, char hex[65])
 {
 	unsigned char out[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -154,7 +154,7 @@ int sha256_fd(int fd, struct pf_filesum *sum)
 		size += (uint64_t)n;
 		hashed_total += (uint64_t)n;
 	}
-	rc = digest_final(md, sum->sha256);
+	rc = sha256_final_hex(md, sum->sha256);
 	sum->size = size;
 out:
 	free(chunk);
@@ -475,7 +475,7 @@ int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
 	int rc;
 
 	*replaced = false;
-	rc = digest_final(w->md, sum->sha256);
+	rc = sha256_final_hex(w->md, sum->sha256);
 	sum->size = w->size;
 	if (!rc && !target_holds(w->target, w->mode, sum, known)) {
 		rc = tmp_install(w);

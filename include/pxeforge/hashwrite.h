@@ -59,6 +59,9 @@ void hashwrite_abort(struct pf_hashwrite *w);
 int hashwrite_buffer(const char *target, const void *data, size_t len,
 		     mode_t mode, struct pf_filesum *sum, bool *replaced);
 
+/* Ends the SHA-256 in md: its 64 lowercase hex digits into hex. 0 or
+ * -EIO. */
+int sha256_final_hex(EVP_MD_CTX *md, char hex[65]);
 /* Hashes fd from its offset to EOF, streaming. 0 or -errno. */
 int sha256_fd(int fd, struct pf_filesum *sum);
 /* Hex SHA-256 of data into hex[65]. */
