@@ -1,6 +1,7 @@
 /* archive_out: libarchive's output through the hashing writer. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,51 @@ void archive_out_tar_entry(struct archive_entry *ae, const char *path,
 	archive_entry_copy_gname(ae, name ? name : "");
 	archive_entry_set_mtime(ae, (time_t)mtime, 0);
 	archive_entry_set_size(ae, S_ISREG(mode) ? (la_int64_t)size : 0);
+}
+
+#define CHUNK 65536
+
+int archive_out_copy_fd(struct archive *a, int fd, uint64_t size,
+			struct pf_progress *bar, bool *fd_failed)
+{
+	char *chunk = malloc(CHUNK);
+	uint64_t done = 0;
+	bool fd_err = false;
+	int rc = chunk ? 0 : -ENOMEM;
+
+	while (!rc && done < size) {
+		ssize_t r = read(fd, chunk, CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (uint64_t)r > size - done) {
+			/* a read error, or the file shrank or grew */
+			rc = r < 0 ? -errno : -ESTALE;
+			fd_err = true;
+		} else if (archive_write_data(a, chunk, (size_t)r) != r) {
+			rc = -EIO;
+		} else {
+			done += (uint64_t)r;
+			if (bar)
+				progress_update(bar, done, size);
+		}
+	}
+	/* grown at the very end: the entry's size is already written */
+	if (!rc) {
+		ssize_t r;
+
+		do
+			r = read(fd, chunk, 1);
+		while (r < 0 && errno == EINTR);
+		if (r != 0) {
+			rc = r < 0 ? -errno : -ESTALE;
+			fd_err = true;
+		}
+	}
+	free(chunk);
+	if (fd_failed)
+		*fd_failed = fd_err;
+	return rc;
 }
 
 int archive_out_compress(struct archive *a, enum pf_compress c, int level,

@@ -15,7 +15,6 @@
 #include "pxeforge/bundle.h"
 #include "pxeforge/outstate.h"
 
-#define CHUNK 65536
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -119,30 +118,6 @@ static int collect(const struct pf_outtree *t, struct entries *e,
 }
 
 /* Streams exactly size bytes of fd into the archive. */
-static int copy_data(struct archive *a, int fd, int64_t size)
-{
-	char *chunk = malloc(CHUNK);
-	int64_t left = size;
-	int rc = chunk ? 0 : -ENOMEM;
-
-	while (!rc && left > 0) {
-		ssize_t r = read(fd, chunk, CHUNK);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			rc = -errno;
-		else if (r == 0 || r > left)
-			rc = -EIO;	/* shrank or grew meanwhile */
-		else if (archive_write_data(a, chunk, (size_t)r) != r)
-			rc = -EIO;
-		else
-			left -= r;
-	}
-	free(chunk);
-	return rc;
-}
-
 /* One entry; a file's content is read from dir/path. *in_tree is set when
  * the failure concerns the tree's file rather than the archive. */
 static int write_entry(struct archive *a, struct archive_entry *ae,
@@ -181,8 +156,10 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 		goto out;
 	}
 	if (fd >= 0) {
-		rc = copy_data(a, fd, st.st_size);
-		*in_tree = rc && rc != -ENOMEM;
+		rc = archive_out_copy_fd(a, fd, (uint64_t)st.st_size, NULL,
+					 in_tree);
+		if (rc == -ESTALE)
+			rc = -EIO;	/* bundle.h: a tree that changed */
 	}
 out:
 	if (fd >= 0)

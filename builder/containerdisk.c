@@ -17,7 +17,6 @@
 #include "pxeforge/archive_out.h"
 #include "pxeforge/containerdisk.h"
 
-#define CHUNK 65536
 #define JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)
 
 void containerdisk_opts_init(struct pf_cdisk_opts *o)
@@ -144,27 +143,6 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /* Exactly len bytes of fd (the layer's temporary file) into a. */
-static int copy_fd(struct archive *a, int fd, uint64_t len)
-{
-	char *chunk = malloc(CHUNK);
-	int rc = chunk ? 0 : -ENOMEM;
-
-	while (!rc && len) {
-		ssize_t r = read(fd, chunk, len < CHUNK ? (size_t)len : CHUNK);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			rc = r < 0 ? -errno : -EIO;
-		else if (archive_write_data(a, chunk, (size_t)r) != r)
-			rc = -EIO;
-		else
-			len -= (uint64_t)r;
-	}
-	free(chunk);
-	return rc;
-}
-
 static int write_entry(struct archive *a, struct archive_entry *ae,
 		       const struct entry *e, long long mtime)
 {
@@ -175,7 +153,7 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 	if (!S_ISREG(e->mode))
 		return 0;
 	if (!e->data)
-		return copy_fd(a, e->fd, e->len);
+		return archive_out_copy_fd(a, e->fd, e->len, NULL, NULL);
 	return archive_write_data(a, e->data, (size_t)e->len) ==
 	       (la_ssize_t)e->len ? 0 : -EIO;
 }

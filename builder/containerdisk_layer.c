@@ -19,7 +19,6 @@
 #include "pxeforge/containerdisk.h"
 #include "pxeforge/fetch.h"
 
-#define CHUNK 65536
 
 struct layer_sink {
 	EVP_MD_CTX *tar_md;	/* the uncompressed tar: diff_id */
@@ -73,43 +72,6 @@ static void layer_entry(struct archive_entry *ae, const char *path,
 	/* numeric only: a name would be mapped to the reader's own ids */
 	archive_out_tar_entry(ae, path, mode, PF_CDISK_UID, NULL, mtime,
 			      (int64_t)size);
-}
-
-/* The disk's bytes into the tar entry; exactly size of them. */
-static int copy_disk(struct archive *t, int fd, uint64_t size,
-		     struct pf_progress *bar, bool *disk_failed)
-{
-	char *chunk = malloc(CHUNK);
-	uint64_t done = 0;
-	int rc = chunk ? 0 : -ENOMEM;
-
-	while (!rc && done < size) {
-		ssize_t r = read(fd, chunk, CHUNK);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || (uint64_t)r > size - done) {
-			/* a read error, or the file shrank meanwhile */
-			rc = r < 0 ? -errno : -ESTALE;
-			*disk_failed = true;
-		} else if (archive_write_data(t, chunk, (size_t)r) != r) {
-			rc = -EIO;
-		} else {
-			done += (uint64_t)r;
-			progress_update(bar, done, size);
-		}
-	}
-	/* grew meanwhile: the entry's size is already written */
-	if (!rc) {
-		ssize_t r = read(fd, chunk, 1);
-
-		if (r != 0) {
-			rc = r < 0 ? -errno : -ESTALE;
-			*disk_failed = true;
-		}
-	}
-	free(chunk);
-	return rc;
 }
 
 /* An unlinked temporary file in file's directory. */
@@ -197,7 +159,7 @@ int containerdisk_layer(int disk_fd, uint64_t size, const char *name,
 		rc = -EIO;
 		goto out;
 	}
-	rc = copy_disk(t, disk_fd, size, &bar, disk_failed);
+	rc = archive_out_copy_fd(t, disk_fd, size, &bar, disk_failed);
 	if (!rc && (archive_write_close(t) != ARCHIVE_OK ||
 		    archive_write_close(s.z) != ARCHIVE_OK))
 		rc = -EIO;

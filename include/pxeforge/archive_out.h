@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pxeforge/fetch.h"
 #include "pxeforge/hashwrite.h"
 #include "pxeforge/profile.h"
 
@@ -28,6 +29,14 @@ la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *data,
  * not for its single-threaded mode. 0 or -EIO. */
 int archive_out_compress(struct archive *a, enum pf_compress c, int level,
 			 long max_threads);
+
+/* Exactly size bytes of fd, from its offset, into a's current entry,
+ * and not one more: a file shorter or longer than size changed while it
+ * was read (-ESTALE). *fd_failed (may be NULL) tells fd's failures (a
+ * read error, -ESTALE) from a's (-EIO), -ENOMEM. bar (may be NULL) is
+ * advanced as bytes go in. */
+int archive_out_copy_fd(struct archive *a, int fd, uint64_t size,
+			struct pf_progress *bar, bool *fd_failed);
 
 /* Every field a tar header of ours carries, set in one place: path,
  * mode, owner uid:gid named name (NULL: numeric only, "" names),
