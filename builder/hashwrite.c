@@ -169,6 +169,7 @@ static void writer_clear(struct pf_hashwrite *w)
 	w->tmp = NULL;
 	w->fd = -1;
 	w->size = 0;
+	w->unflushed = 0;
 }
 
 void hashwrite_abort(struct pf_hashwrite *w)
@@ -233,6 +234,25 @@ int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode)
 	return rc;
 }
 
+/* Writeback is started every this many bytes, so that the final fsync
+ * finds little left to do (the kernel would otherwise hold up to
+ * dirty_background_ratio of RAM, gigabytes, until then). */
+#define FLUSH_EVERY (16 * 1024 * 1024)
+
+static int write_flushing(int fd, const void *p, size_t len,
+			  uint64_t *since_flush)
+{
+	int rc = fs_write_all(fd, p, len);
+
+	*since_flush += len;
+	if (!rc && *since_flush >= FLUSH_EVERY) {
+		/* Asynchronous: only queues the dirty pages for writeback. */
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		*since_flush = 0;
+	}
+	return rc;
+}
+
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 {
 	if (!len)
@@ -241,7 +261,7 @@ int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 		return -EIO;
 	hashed_total += len;
 	w->size += len;
-	return fs_write_all(w->fd, data, len);
+	return write_flushing(w->fd, data, len, &w->unflushed);
 }
 
 static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t *copied)
@@ -274,9 +294,6 @@ static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t *copied)
 #define SLOTS 8
 #define SLOT_SIZE (256 * 1024)
 #define THREADED_MIN (4 * SLOT_SIZE)
-/* Writeback is started every this many bytes, so that the final fsync
- * finds little left to do. */
-#define FLUSH_EVERY (16 * 1024 * 1024)
 
 struct ring {
 	pthread_mutex_t lock;
@@ -299,18 +316,9 @@ struct stage {
 static int stage_do(struct ring *r, int which, const unsigned char *p,
 		    size_t len, uint64_t *since_flush)
 {
-	int rc;
-
 	if (which == 1)
 		return EVP_DigestUpdate(r->md, p, len) ? 0 : -EIO;
-	rc = fs_write_all(r->out, p, len);
-	*since_flush += len;
-	if (!rc && *since_flush >= FLUSH_EVERY) {
-		/* Asynchronous: only queues the dirty pages for writeback. */
-		(void)sync_file_range(r->out, 0, 0, SYNC_FILE_RANGE_WRITE);
-		*since_flush = 0;
-	}
-	return rc;
+	return write_flushing(r->out, p, len, since_flush);
 }
 
 static void *stage_main(void *arg)

@@ -29,6 +29,7 @@ struct pf_hashwrite {
 	int fd;
 	mode_t mode;
 	uint64_t size;
+	uint64_t unflushed;	/* written since writeback was last started */
 	bool read_failed;	/* the last error came from hashwrite_copy_fd's fd */
 };
 
