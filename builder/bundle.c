@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
@@ -12,7 +13,9 @@
 #include <unistd.h>
 
 #include "pxeforge/archive_out.h"
+#include "pxeforge/buf.h"
 #include "pxeforge/bundle.h"
+#include "pxeforge/bundle_record.h"
 #include "pxeforge/outstate.h"
 
 
@@ -117,7 +120,6 @@ static int collect(const struct pf_outtree *t, struct entries *e,
 	return 0;
 }
 
-/* Streams exactly size bytes of fd into the archive. */
 /* One entry; a file's content is read from dir/path. *in_tree is set when
  * the failure concerns the tree's file rather than the archive. */
 static int write_entry(struct archive *a, struct archive_entry *ae,
@@ -169,38 +171,108 @@ out:
 	return rc;
 }
 
-int bundle_write(const struct pf_outtree *t, const char *dir,
-		 const char *file, long long mtime,
-		 struct pf_bundle_result *res, char **failed)
+/* dir/path's size and SHA-256 (the manifest, which the tree has no sum
+ * for). */
+static int sum_below(int root, const char *path, struct pf_filesum *sum)
 {
-	enum pf_bundle_format fmt = bundle_format(file);
-	struct entries e = { 0 };
+	const char *last;
+	int dfd = open_parent_below(root, path, &last), fd, rc;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	rc = fd < 0 ? -errno : sha256_fd(fd, sum);
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return rc;
+}
+
+/* The SHA-256 of everything the archive's bytes depend on: format and
+ * level, the entries' mtime, the libraries that write it, and each
+ * entry's path, mode and content. */
+static int bundle_recipe(const struct entries *e, int root,
+			 enum pf_bundle_format fmt, long long mtime,
+			 char hex[65])
+{
+	const char *z = archive_zlib_version(), *zs = archive_libzstd_version();
+	struct pf_buf b;
+	int rc;
+
+	buf_init(&b);
+	/* not archive_version_details(): libarchive 3.6 leaks on each call */
+	rc = buf_printf(&b, "pxeforge bundle 1\nformat %d level %d\nmtime %lld\n"
+			"%s zlib %s zstd %s\n", (int)fmt,
+			fmt == PF_BUNDLE_TAR_GZ ? PF_BUNDLE_GZIP_LEVEL :
+			PF_BUNDLE_ZSTD_LEVEL, mtime, archive_version_string(),
+			z ? z : "none", zs ? zs : "none");
+	for (size_t i = 0; i < e->n && !rc; i++) {
+		const struct entry *x = &e->v[i];
+		struct pf_filesum sum;
+
+		if (S_ISDIR(x->mode)) {
+			rc = buf_printf(&b, "d %o %s\n", (unsigned)(x->mode & 07777),
+					x->path);
+			continue;
+		}
+		if (x->sum)
+			sum = *x->sum;
+		else
+			rc = sum_below(root, x->path, &sum);
+		if (!rc)
+			rc = buf_printf(&b, "f %o %" PRIu64 " %s %s\n",
+					(unsigned)(x->mode & 07777), sum.size,
+					sum.sha256, x->path);
+	}
+	if (!rc)
+		rc = sha256_hex(b.data, b.len, hex);
+	buf_release(&b);
+	return rc;
+}
+
+/* file as an absolute path, its directory resolved: how the record names
+ * it, whatever the working directory. NULL with errno set. */
+static char *abs_path(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? strndup(file, slash == file ? 1 : (size_t)(slash - file))
+			  : strdup(".");
+	char *real = dir ? realpath(dir, NULL) : NULL;
+	char *abs = NULL;
+	int err = errno;
+
+	if (real && asprintf(&abs, "%s%s%s", real, strcmp(real, "/") ? "/" : "",
+			     slash ? slash + 1 : file) < 0) {
+		abs = NULL;
+		err = ENOMEM;
+	}
+	free(dir);
+	free(real);
+	errno = err;
+	return abs;
+}
+
+/* Writes the archive of e (read below root) to file through the hashing
+ * writer; known as in hashwrite_commit. On a failure that concerns one of
+ * the tree's files, *failed names it. */
+static int pack(const struct entries *e, int root, const char *dir,
+		const char *file, enum pf_bundle_format fmt, long long mtime,
+		mode_t mode, const struct pf_filesum *known,
+		struct pf_bundle_result *res, char **failed)
+{
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
 	struct pf_archive_out s = { .err = 0 };
-	locale_t c_locale = (locale_t)0, old_locale = (locale_t)0;
-	bool secret, in_tree = false;
-	int root = -1, rc;
+	locale_t c_locale, old_locale = (locale_t)0;
+	bool in_tree = false;
 	size_t i = 0;
+	int rc;
 
-	*failed = NULL;
-	memset(res, 0, sizeof(*res));
 	s.hw.fd = -1;
 	s.hw.tmp = NULL;
-	if (fmt == PF_BUNDLE_UNKNOWN)
-		return -EINVAL;
-	rc = collect(t, &e, &secret);
+	rc = hashwrite_open(&s.hw, file, mode);
 	if (rc)
-		goto out;
-	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		rc = -errno;
-		*failed = strdup(dir);
-		goto out;
-	}
-	rc = hashwrite_open(&s.hw, file, secret ? 0600 : 0644);
-	if (rc)
-		goto out;
+		return rc;
 	/* libarchive converts paths from the locale's charset to UTF-8 for
 	 * pax headers, so the bytes would depend on the locale. In the C
 	 * locale (always there) ASCII paths need no pax header and any
@@ -230,25 +302,17 @@ int bundle_write(const struct pf_outtree *t, const char *dir,
 		    archive_write_open2(a, &s, NULL, archive_out_write, NULL, NULL) !=
 		    ARCHIVE_OK))
 		rc = -EIO;
-	for (i = 0; i < e.n && !rc; i++)
-		rc = write_entry(a, ae, root, &e.v[i], mtime, &in_tree);
+	for (i = 0; i < e->n && !rc; i++)
+		rc = write_entry(a, ae, root, &e->v[i], mtime, &in_tree);
 	if (!rc && archive_write_close(a) != ARCHIVE_OK)
 		rc = -EIO;
 	if (rc && s.err)
 		rc = s.err;	/* the writer's own errno beats libarchive's -EIO */
-	if (!rc) {
-		res->entries = e.n;
-		rc = hashwrite_commit(&s.hw, NULL, &res->sum, &res->replaced);
-	}
-	if (rc && in_tree) {
-		char *p = NULL;
-
-		if (asprintf(&p, "%s/%s", dir, e.v[i - 1].path) >= 0)
-			*failed = p;
-	}
+	if (!rc)
+		rc = hashwrite_commit(&s.hw, known, &res->sum, &res->replaced);
+	if (rc && in_tree && asprintf(failed, "%s/%s", dir, e->v[i - 1].path) < 0)
+		*failed = NULL;
 out:
-	if (rc && !*failed)
-		*failed = strdup(file);
 	archive_entry_free(ae);
 	if (a)
 		archive_write_free(a);
@@ -257,8 +321,83 @@ out:
 		freelocale(c_locale);
 	}
 	hashwrite_abort(&s.hw);
+	return rc;
+}
+
+int bundle_write(const struct pf_outtree *t, const char *dir,
+		 const char *file, long long mtime,
+		 struct pf_bundle_result *res, char **failed)
+{
+	enum pf_bundle_format fmt = bundle_format(file);
+	struct entries e = { 0 };
+	struct pf_bundle_records recs = { 0 };
+	const struct pf_bundle_record *prev;
+	struct pf_bundle_record rec = { 0 };
+	char recipe[65], fp[PF_FINGERPRINT_MAX];
+	struct stat st;
+	bool secret, still = false;
+	mode_t mode;
+	int root = -1, rc;
+
+	*failed = NULL;
+	memset(res, 0, sizeof(*res));
+	if (fmt == PF_BUNDLE_UNKNOWN)
+		return -EINVAL;
+	rc = collect(t, &e, &secret);
+	if (rc)
+		goto out;
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		rc = -errno;
+		*failed = strdup(dir);
+		goto out;
+	}
+	rc = bundle_recipe(&e, root, fmt, mtime, recipe);
+	if (rc) {
+		if (asprintf(failed, "%s/%s", dir, PF_MANIFEST_NAME) < 0)
+			*failed = NULL;
+		goto out;
+	}
+	rec.file = abs_path(file);
+	if (!rec.file) {
+		rc = -errno;
+		goto out;
+	}
+	rc = bundle_records_load(dir, &recs);
+	if (rc)
+		goto out;
+	mode = secret ? 0600 : 0644;
+	prev = bundle_records_find(&recs, rec.file);
+	if (prev && lstat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 07777) == mode) {
+		stat_fingerprint(&st, fp);
+		still = !strcmp(prev->stat, fp);
+	}
+	res->entries = e.n;
+	if (still && !strcmp(prev->recipe, recipe)) {
+		res->sum = prev->sum;	/* the very file made from this tree */
+		goto out;
+	}
+	rc = pack(&e, root, dir, file, fmt, mtime, mode,
+		  still ? &prev->sum : NULL, res, failed);
+	if (!rc && lstat(file, &st) != 0)
+		rc = -errno;
+	if (rc)
+		goto out;
+	stat_fingerprint(&st, fp);
+	rec.recipe = recipe;
+	rec.stat = fp;
+	rec.sum = res->sum;
+	rc = bundle_records_save(dir, &recs, &rec);
+	if (rc && asprintf(failed, "%s/%s", dir, PF_BUNDLES_NAME) < 0)
+		*failed = NULL;
+out:
+	if (rc && !*failed)
+		*failed = strdup(file);
 	if (root >= 0)
 		close(root);
+	free(rec.file);
+	bundle_records_release(&recs);
 	entries_release(&e);
 	return rc;
 }

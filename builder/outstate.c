@@ -114,7 +114,7 @@ const struct pf_outrecord *outrecords_find(const struct pf_outrecords *r,
 	return bsearch(&key, r->v, r->n, sizeof(*r->v), record_cmp);
 }
 
-static bool is_sha256_hex(const char *s)
+bool is_sha256_hex(const char *s)
 {
 	size_t n = strspn(s, "0123456789abcdef");
 
@@ -208,8 +208,7 @@ int manifest_parse(const char *text, size_t len, struct pf_outrecords *r,
 	return records_parse(text, len, true, r, why, whylen);
 }
 
-/* dir/name's content, malloc'd. -errno. */
-static int slurp_below(const char *dir, const char *name, char **text,
+int outstate_slurp(const char *dir, const char *name, char **text,
 		       size_t *len)
 {
 	struct pf_buf b;
@@ -262,7 +261,7 @@ int manifest_load(const char *dir, struct pf_outrecords *r, char *why,
 {
 	char *text = NULL;
 	size_t len = 0;
-	int rc = slurp_below(dir, PF_MANIFEST_NAME, &text, &len);
+	int rc = outstate_slurp(dir, PF_MANIFEST_NAME, &text, &len);
 
 	if (!rc)
 		rc = manifest_parse(text, len, r, why, whylen);
@@ -305,7 +304,7 @@ int outstate_load(const char *dir, struct pf_outrecords *r)
 		goto out;
 	if (rc)
 		outrecords_release(r);	/* not ours, or half read */
-	rc = slurp_below(dir, PF_STATE_NAME, &text, &len);
+	rc = outstate_slurp(dir, PF_STATE_NAME, &text, &len);
 	if (!rc)
 		rc = records_parse(text, len, false, &st, why, sizeof(why));
 	if (rc) {

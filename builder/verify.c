@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/bundle_record.h"
 #include "pxeforge/outstate.h"
 #include "pxeforge/outtree.h"
 #include "pxeforge/verify.h"
@@ -123,6 +124,7 @@ static bool not_for_manifest(const char *rel, const char *name,
 			     const struct stat *st)
 {
 	return !strcmp(rel, PF_MANIFEST_NAME) || !strcmp(rel, PF_STATE_NAME) ||
+	       !strcmp(rel, PF_BUNDLES_NAME) ||
 	       !strncmp(name, PF_TMP_PREFIX, strlen(PF_TMP_PREFIX)) ||
 	       (S_ISREG(st->st_mode) && outtree_is_secret(st->st_mode));
 }

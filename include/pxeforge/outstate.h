@@ -46,6 +46,13 @@ void outrecords_sort(struct pf_outrecords *r);
 const struct pf_outrecord *outrecords_find(const struct pf_outrecords *r,
 					   const char *path);
 
+/* dir/name's content (not followed when a symlink), malloc'd and
+ * NUL-terminated. 0 or -errno. */
+int outstate_slurp(const char *dir, const char *name, char **text,
+		   size_t *len);
+/* 64 lowercase hex digits and nothing else. */
+bool is_sha256_hex(const char *s);
+
 /* Parses manifest.json text: {"files":[{"path","sha256","size"}...]},
  * every path normalised, every sha256 64 lowercase hex digits. 0, -EINVAL
  * with why (a short reason) set, or -ENOMEM. Records are sorted. */

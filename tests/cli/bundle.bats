@@ -42,9 +42,9 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 		list=$output
 		names=$(cut -d' ' -f1 <<<"$list")
 		[ "$names" = "$(LC_ALL=C sort <<<"$names")" ] || fail "not sorted: $names"
-		# every file of OUT but pxeforge's state file, every directory
+		# every file of OUT but pxeforge's records, every directory
 		want=$(cd "$TMP/out" && find . -mindepth 1 \( -type d -printf '%P/\n' \) -o -printf '%P\n' |
-			grep -vx '.pxeforge-state.json' | LC_ALL=C sort)
+			grep -vx -e '.pxeforge-state.json' -e '.pxeforge-bundles.json' | LC_ALL=C sort)
 		assert_equal "$names" "$want"
 		bad=$(awk '$3 != 0 || $4 != 0 || $5 != "root" || $6 != "root" || $7 != 1700000000 || $8 != "-"' <<<"$list")
 		[ -z "$bad" ] || fail "entries with other owner, mtime or pax headers: $bad"
@@ -57,9 +57,10 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 	"$PXEFORGE" build -q examples/hgx-h200.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
 	mkdir "$TMP/x"
 	bsdtar -xf "$TMP/b.tar.zst" -C "$TMP/x"
-	# all but the state file (bookkeeping, never bundled)
+	# all but pxeforge's records (bookkeeping, never bundled)
 	[ -f "$TMP/out/.pxeforge-state.json" ]
-	diff -r -x .pxeforge-state.json "$TMP/out" "$TMP/x"
+	[ -f "$TMP/out/.pxeforge-bundles.json" ]
+	diff -r -x .pxeforge-state.json -x .pxeforge-bundles.json "$TMP/out" "$TMP/x"
 	run "$PXEFORGE" verify "$TMP/x"
 	assert_success
 }
@@ -89,6 +90,74 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 	assert_success
 	refute_output --partial "(unchanged)"
 	[ -z "$(find "$TMP" -name '.pxeforge-tmp-*')" ]
+}
+
+@test "a rebuild with the same --bundle neither reads nor packs OUT again" {
+	"$PXEFORGE" build -q examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	sha=$(sha256sum "$TMP/b.tar.zst" | cut -d' ' -f1)
+	assert_equal "$(stat -c %a "$TMP/out/.pxeforge-bundles.json")" 600
+	# from another directory, named another way: the same file
+	mkdir "$TMP/sub"
+	cd "$TMP/sub"
+	ASAN_OPTIONS=detect_leaks=0 run strace -f -e trace=openat,open -o "$TMP/trace" \
+		"$PXEFORGE" build "$OLDPWD/examples/c4140.yaml" -o ../out --bundle ../b.tar.zst
+	cd "$OLDPWD"
+	assert_success
+	assert_output --partial "b.tar.zst: 33 entries, $(stat -c %s "$TMP/b.tar.zst") bytes, sha256 $sha (unchanged)"
+	# packing would open each file of OUT below its directory's fd
+	# (openat(N, "cmdline")) and make a temporary file beside the archive;
+	# the archive itself is not opened either
+	grep -qE 'openat\([0-9]+, "manifest.json"' "$TMP/trace"	# the recipe's
+	! grep -E 'openat\([0-9]+, "(cmdline|netboot.ipxe)"|b\.tar\.zst|"\.\./\.pxeforge-tmp' "$TMP/trace" ||
+		fail "packed again: $(grep -E 'openat\([0-9]+, "|b\.tar|\.\./\.pxeforge-tmp' "$TMP/trace")"
+}
+
+@test "a bundle is made again when it, the tree or the date changed; two bundles are both remembered" {
+	"$PXEFORGE" build -q examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	cp "$TMP/b.tar.zst" "$TMP/orig.tar.zst"
+	# changed behind pxeforge's back: made again, the same bytes as before
+	printf x >>"$TMP/b.tar.zst"
+	run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	assert_success
+	refute_output --partial "(unchanged)"
+	cmp "$TMP/orig.tar.zst" "$TMP/b.tar.zst"
+	# a second archive of the same OUT; the first is still skipped
+	"$PXEFORGE" build -q examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tgz"
+	for f in b.tar.zst b.tgz; do
+		run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/$f"
+		assert_output --partial "$f: 33 entries"
+		assert_output --partial "(unchanged)"
+	done
+	# another date is another archive
+	SOURCE_DATE_EPOCH=86400 run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	refute_output --partial "(unchanged)"
+	! cmp -s "$TMP/orig.tar.zst" "$TMP/b.tar.zst"
+	# another tree (another kernel parameter) is another archive
+	cp -r examples "$TMP/ex"
+	chmod 600 "$TMP/ex/demo-cluster.key"
+	sed -i 's/- loglevel=4$/- loglevel=5/' "$TMP/ex/c4140.yaml"
+	grep -q 'loglevel=5' "$TMP/ex/c4140.yaml"
+	cp "$TMP/b.tar.zst" "$TMP/before.tar.zst"
+	SOURCE_DATE_EPOCH=86400 run "$PXEFORGE" build "$TMP/ex/c4140.yaml" -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	assert_success
+	refute_output --partial "(unchanged)"
+	! cmp -s "$TMP/before.tar.zst" "$TMP/b.tar.zst"
+	zstd -dcq "$TMP/b.tar.zst" | tar -xOf - c4140/cmdline | grep -q 'loglevel=5'
+	run "$PXEFORGE" verify "$TMP/out"
+	assert_success
+}
+
+@test "a garbled bundle record costs a repack, never a failed build" {
+	"$PXEFORGE" build -q examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tgz"
+	cp "$TMP/b.tgz" "$TMP/orig.tgz"
+	for junk in '' '{' '{"bundles": 3}' '{"bundles": [{"file": "relative"}]}' '[]'; do
+		printf '%s' "$junk" >"$TMP/out/.pxeforge-bundles.json"
+		run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/b.tgz"
+		assert_success
+		cmp "$TMP/orig.tgz" "$TMP/b.tgz"
+		python3 -c 'import json, sys; b = json.load(open(sys.argv[1]))["bundles"]; assert len(b) == 1 and b[0]["file"].endswith("/b.tgz"), b' \
+			"$TMP/out/.pxeforge-bundles.json"
+	done
 }
 
 @test "a bundle name without a known extension is a usage error; nothing is written" {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pxeforge/bundle.h"
+#include "pxeforge/bundle_record.h"
 #include "pxeforge/outtree.h"
 #include "tmpdir.h"
 
@@ -222,6 +223,7 @@ static void test_bundle_modes_and_failures(void **state)
 	assert_non_null(fp);
 	fputs("more\n", fp);
 	fclose(fp);
+	assert_int_equal(unlink(f), 0);	/* else the record would skip it */
 	assert_int_equal(bundle_write(&t, out, f, 0, &res, &failed), -EIO);
 	assert_string_equal(failed, changed);
 	free(failed);
@@ -232,6 +234,91 @@ static void test_bundle_modes_and_failures(void **state)
 	free(changed);
 	outtree_release(&t);
 	free(nodir);
+	free(f);
+	free(out);
+}
+
+/* The record of bundles: an archive still as written, from the same
+ * tree, is neither read nor made again; anything else is. */
+static void test_bundle_record(void **state)
+{
+	const char *tmp = *state;
+	char *out = join(tmp, "out"), *f = join(tmp, "b.tar.zst");
+	char *g = join(tmp, "b.tgz"), *rec = join(out, PF_BUNDLES_NAME);
+	char *gone = join(out, "c4140/cmdline"), *away = join(tmp, "away");
+	char *want, *text;
+	struct pf_outtree t, t2;
+	struct pf_bundle_result res, first;
+	char *failed = NULL;
+	struct stat st, st2;
+	size_t len, wlen;
+	FILE *fp;
+
+	sample(&t, false);
+	assert_int_equal(outtree_write(&t, out, NULL, NULL), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, &first, &failed), 0);
+	assert_true(first.replaced);
+	assert_int_equal(stat(rec, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	want = slurp(f, &wlen);
+	assert_int_equal(stat(f, &st), 0);
+	/* Skipped: a repack would fail on the file now missing from OUT. */
+	assert_int_equal(rename(gone, away), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_false(res.replaced);
+	assert_int_equal(res.entries, first.entries);
+	assert_string_equal(res.sum.sha256, first.sum.sha256);
+	assert_int_equal(res.sum.size, first.sum.size);
+	assert_int_equal(stat(f, &st2), 0);
+	assert_int_equal(st2.st_ino, st.st_ino);
+	/* Another mtime is another recipe: made again, and it fails. */
+	assert_int_equal(bundle_write(&t, out, f, 8, &res, &failed), -ENOENT);
+	assert_string_equal(failed, gone);
+	free(failed);
+	assert_int_equal(outtree_write(&t, out, NULL, NULL), 0);
+	/* The archive changed behind our back: made again, same bytes. */
+	fp = fopen(f, "a");
+	assert_non_null(fp);
+	fputs("x", fp);
+	fclose(fp);
+	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_true(res.replaced);
+	text = slurp(f, &len);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(text, want, len);
+	free(text);
+	/* A second archive of the same OUT is remembered beside the first. */
+	assert_int_equal(bundle_write(&t, out, g, 7, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_false(res.replaced);
+	text = slurp(rec, &len);
+	assert_non_null(memmem(text, len, "/b.tar.zst\"", strlen("/b.tar.zst\"")));
+	assert_non_null(memmem(text, len, "/b.tgz\"", strlen("/b.tgz\"")));
+	free(text);
+	/* A garbled record costs a repack, not a failure. */
+	fp = fopen(rec, "w");
+	assert_non_null(fp);
+	fputs("{\"bundles\": [{\"file\": 1}]}", fp);
+	fclose(fp);
+	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_false(res.replaced);	/* made again: the same bytes */
+	text = slurp(rec, &len);
+	assert_non_null(memmem(text, len, first.sum.sha256, strlen(first.sum.sha256)));
+	assert_null(memmem(text, len, "/b.tgz\"", strlen("/b.tgz\"")));	/* the rest is lost */
+	free(text);
+	/* Another tree: made again. */
+	sample(&t2, true);
+	assert_int_equal(outtree_write(&t2, out, NULL, NULL), 0);
+	assert_int_equal(bundle_write(&t2, out, f, 7, &res, &failed), 0);
+	assert_true(res.replaced);
+	assert_string_not_equal(res.sum.sha256, first.sum.sha256);
+	outtree_release(&t2);
+	outtree_release(&t);
+	free(want);
+	free(away);
+	free(gone);
+	free(rec);
+	free(g);
 	free(f);
 	free(out);
 }
@@ -283,6 +370,8 @@ int main(void)
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_bundle_modes_and_failures,
 						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_bundle_record, setup_tmp,
+						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_zstd_threads, setup_tmp,
 						teardown_tmp),
 	};
