@@ -120,12 +120,15 @@ static int collect(const struct pf_outtree *t, struct entries *e,
 	return 0;
 }
 
+#define BAR_MIN (16 * 1024 * 1024)
+
 /* One entry; a file's content is read from dir/path. *in_tree is set when
  * the failure concerns the tree's file rather than the archive. */
 static int write_entry(struct archive *a, struct archive_entry *ae,
 		       int root, const struct entry *e, long long mtime,
-		       bool *in_tree)
+		       bool progress, bool *in_tree)
 {
+	struct pf_progress bar;
 	const char *last;
 	struct stat st;
 	int dfd = -1, fd = -1, rc = 0;
@@ -158,8 +161,13 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 		goto out;
 	}
 	if (fd >= 0) {
-		rc = archive_out_copy_fd(a, fd, (uint64_t)st.st_size, NULL,
+		/* a bar per large file: it is they that take the time */
+		progress_begin(&bar, progress && st.st_size >= BAR_MIN, stderr,
+			       e->path, 0);
+		rc = archive_out_copy_fd(a, fd, (uint64_t)st.st_size, &bar,
 					 in_tree);
+		progress_end(&bar, rc ? 0 : (uint64_t)st.st_size,
+			     (uint64_t)st.st_size);
 		if (rc == -ESTALE)
 			rc = -EIO;	/* bundle.h: a tree that changed */
 	}
@@ -257,7 +265,7 @@ static char *abs_path(const char *file)
  * the tree's files, *failed names it. */
 static int pack(const struct entries *e, int root, const char *dir,
 		const char *file, enum pf_bundle_format fmt, long long mtime,
-		mode_t mode, const struct pf_filesum *known,
+		mode_t mode, const struct pf_filesum *known, bool progress,
 		struct pf_bundle_result *res, char **failed)
 {
 	struct archive *a = NULL;
@@ -303,7 +311,8 @@ static int pack(const struct entries *e, int root, const char *dir,
 		    ARCHIVE_OK))
 		rc = -EIO;
 	for (i = 0; i < e->n && !rc; i++)
-		rc = write_entry(a, ae, root, &e->v[i], mtime, &in_tree);
+		rc = write_entry(a, ae, root, &e->v[i], mtime, progress,
+				 &in_tree);
 	if (!rc && archive_write_close(a) != ARCHIVE_OK)
 		rc = -EIO;
 	if (rc && s.err)
@@ -325,7 +334,7 @@ out:
 }
 
 int bundle_write(const struct pf_outtree *t, const char *dir,
-		 const char *file, long long mtime,
+		 const char *file, long long mtime, bool progress,
 		 struct pf_bundle_result *res, char **failed)
 {
 	enum pf_bundle_format fmt = bundle_format(file);
@@ -379,7 +388,7 @@ int bundle_write(const struct pf_outtree *t, const char *dir,
 		goto out;
 	}
 	rc = pack(&e, root, dir, file, fmt, mtime, mode,
-		  still ? &prev->sum : NULL, res, failed);
+		  still ? &prev->sum : NULL, progress, res, failed);
 	if (!rc && lstat(file, &st) != 0)
 		rc = -errno;
 	if (rc)

@@ -64,6 +64,8 @@ static const char build_help[] =
 	"                      .tar.gz or .tgz (gzip). Byte-identical for the same\n"
 	"                      inputs: sorted entries, owner root (0:0), mtime\n"
 	"                      SOURCE_DATE_EPOCH. Mode 0600 when OUT has secrets.\n"
+	"                      Not packed again while FILE is still the archive\n"
+	"                      written from the same OUT (OUT/.pxeforge-bundles.json).\n"
 	"  -c, --cache DIR     where downloads are kept by their sha256 (default:\n"
 	"                      $XDG_CACHE_HOME/pxeforge or ~/.cache/pxeforge)\n"
 	"  -q, --quiet         no progress bar, no summary line (the bar is drawn\n"
@@ -184,7 +186,8 @@ int cmd_build(int argc, char **argv)
 	}
 	if (!bundle)
 		goto clean;
-	rc = bundle_write(&tree, out, bundle, plan->mtime, &br, &failed);
+	rc = bundle_write(&tree, out, bundle, plan->mtime, fo.progress, &br,
+			  &failed);
 	if (rc) {
 		cli_error("cannot write bundle '%s': %s",
 			  failed ? failed : bundle, strerror(-rc));

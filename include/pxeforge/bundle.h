@@ -41,10 +41,12 @@ struct pf_bundle_result {
  * from dir, each of the size outtree_write recorded (else -EIO: the tree
  * changed under us). mtime is every entry's. The archive goes through
  * the hashing writer: mode 0600 when an entry is a secret, else 0644;
- * an unchanged archive is not replaced. 0, or -errno with *failed
- * (malloc'd) naming the path that failed. */
+ * an unchanged archive is not replaced, and one that is still the file
+ * written from the same tree (bundle_record.h) is not even made. With
+ * progress, a bar on stderr while each file of 16 MiB or more goes in.
+ * 0, or -errno with *failed (malloc'd) naming the path that failed. */
 int bundle_write(const struct pf_outtree *t, const char *dir,
-		 const char *file, long long mtime,
+		 const char *file, long long mtime, bool progress,
 		 struct pf_bundle_result *res, char **failed);
 
 #endif

@@ -160,6 +160,37 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 	done
 }
 
+@test "a progress bar per large file while the bundle is packed on a terminal; none with -q or off a terminal" {
+	command -v script >/dev/null
+	mkdir "$TMP/in"
+	head -c $((17 * 1048576)) /dev/urandom >"$TMP/in/big.img"
+	head -c 4096 /dev/urandom >"$TMP/in/small.img"
+	cat >"$TMP/in/p.yaml" <<'YAML'
+version: 1
+defaults:
+  kernel: bzImage
+  initrds:
+    - {name: big.img, source: big.img}
+    - {name: small.img, source: small.img}
+hosts:
+  - name: lab
+    macs: ["52:54:00:12:34:56"]
+    cpu: intel
+YAML
+	script -qec "$PXEFORGE build $TMP/in/p.yaml -o $TMP/out --bundle $TMP/b.tar.zst" /dev/null >"$TMP/tty.out"
+	grep -q 'lab/big.img .*17.0 MiB / 17.0 MiB *100%' "$TMP/tty.out" ||
+		fail "no bar for lab/big.img: $(cat -v "$TMP/tty.out")"
+	! grep -q 'small.img ' "$TMP/tty.out"
+	grep -q "b.tar.zst: 11 entries" "$TMP/tty.out"
+	rm -f "$TMP/b.tar.zst"
+	script -qec "$PXEFORGE build -q $TMP/in/p.yaml -o $TMP/out --bundle $TMP/b.tar.zst" /dev/null >"$TMP/tty.out"
+	[ ! -s "$TMP/tty.out" ]
+	rm -f "$TMP/b.tar.zst"
+	run "$PXEFORGE" build "$TMP/in/p.yaml" -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	assert_success
+	refute_output --partial 'MiB'
+}
+
 @test "a bundle name without a known extension is a usage error; nothing is written" {
 	for f in b.zip b.tar b.tar.xz b.gz; do
 		run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/$f"

@@ -148,7 +148,7 @@ static void test_bundle(void **state)
 		char *f2 = join(tmp, names[i]);
 		struct stat st, st2;
 
-		assert_int_equal(bundle_write(&t1, out1, f1, 1234567890, &res,
+		assert_int_equal(bundle_write(&t1, out1, f1, 1234567890, false, &res,
 					      &failed), 0);
 		assert_null(failed);
 		assert_true(res.replaced);
@@ -159,11 +159,11 @@ static void test_bundle(void **state)
 		assert_int_equal(st.st_mode & 07777, 0600);
 		assert_int_equal(res.sum.size, (uint64_t)st.st_size);
 		/* Another tree, same content: the same bytes. */
-		assert_int_equal(bundle_write(&t2, out2, f2, 1234567890, &res,
+		assert_int_equal(bundle_write(&t2, out2, f2, 1234567890, false, &res,
 					      &failed), 0);
 		assert_same_bytes(f1, f2);
 		/* Again: unchanged, not replaced. */
-		assert_int_equal(bundle_write(&t1, out1, f1, 1234567890, &res,
+		assert_int_equal(bundle_write(&t1, out1, f1, 1234567890, false, &res,
 					      &failed), 0);
 		assert_false(res.replaced);
 		assert_int_equal(stat(f1, &st2), 0);
@@ -204,16 +204,16 @@ static void test_bundle_modes_and_failures(void **state)
 
 	sample(&t, false);
 	/* Not written yet: no sums to go by. */
-	assert_int_equal(bundle_write(&t, out, f, 0, &res, &failed), -EINVAL);
+	assert_int_equal(bundle_write(&t, out, f, 0, false, &res, &failed), -EINVAL);
 	free(failed);
 	assert_int_equal(outtree_write(&t, out, NULL, NULL), 0);
-	assert_int_equal(bundle_write(&t, out, f, 0, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, f, 0, false, &res, &failed), 0);
 	assert_int_equal(stat(f, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
-	assert_int_equal(bundle_write(&t, out, "b.zip", 0, &res, &failed),
+	assert_int_equal(bundle_write(&t, out, "b.zip", 0, false, &res, &failed),
 			 -EINVAL);
 	free(failed);
-	assert_int_equal(bundle_write(&t, out, nodir, 0, &res, &failed),
+	assert_int_equal(bundle_write(&t, out, nodir, 0, false, &res, &failed),
 			 -ENOENT);
 	assert_string_equal(failed, nodir);
 	free(failed);
@@ -224,11 +224,11 @@ static void test_bundle_modes_and_failures(void **state)
 	fputs("more\n", fp);
 	fclose(fp);
 	assert_int_equal(unlink(f), 0);	/* else the record would skip it */
-	assert_int_equal(bundle_write(&t, out, f, 0, &res, &failed), -EIO);
+	assert_int_equal(bundle_write(&t, out, f, 0, false, &res, &failed), -EIO);
 	assert_string_equal(failed, changed);
 	free(failed);
 	assert_int_equal(unlink(changed), 0);
-	assert_int_equal(bundle_write(&t, out, f, 0, &res, &failed), -ENOENT);
+	assert_int_equal(bundle_write(&t, out, f, 0, false, &res, &failed), -ENOENT);
 	assert_string_equal(failed, changed);
 	free(failed);
 	free(changed);
@@ -256,7 +256,7 @@ static void test_bundle_record(void **state)
 
 	sample(&t, false);
 	assert_int_equal(outtree_write(&t, out, NULL, NULL), 0);
-	assert_int_equal(bundle_write(&t, out, f, 7, &first, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, false, &first, &failed), 0);
 	assert_true(first.replaced);
 	assert_int_equal(stat(rec, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -264,7 +264,7 @@ static void test_bundle_record(void **state)
 	assert_int_equal(stat(f, &st), 0);
 	/* Skipped: a repack would fail on the file now missing from OUT. */
 	assert_int_equal(rename(gone, away), 0);
-	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, false, &res, &failed), 0);
 	assert_false(res.replaced);
 	assert_int_equal(res.entries, first.entries);
 	assert_string_equal(res.sum.sha256, first.sum.sha256);
@@ -272,7 +272,7 @@ static void test_bundle_record(void **state)
 	assert_int_equal(stat(f, &st2), 0);
 	assert_int_equal(st2.st_ino, st.st_ino);
 	/* Another mtime is another recipe: made again, and it fails. */
-	assert_int_equal(bundle_write(&t, out, f, 8, &res, &failed), -ENOENT);
+	assert_int_equal(bundle_write(&t, out, f, 8, false, &res, &failed), -ENOENT);
 	assert_string_equal(failed, gone);
 	free(failed);
 	assert_int_equal(outtree_write(&t, out, NULL, NULL), 0);
@@ -281,15 +281,15 @@ static void test_bundle_record(void **state)
 	assert_non_null(fp);
 	fputs("x", fp);
 	fclose(fp);
-	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, false, &res, &failed), 0);
 	assert_true(res.replaced);
 	text = slurp(f, &len);
 	assert_int_equal(len, wlen);
 	assert_memory_equal(text, want, len);
 	free(text);
 	/* A second archive of the same OUT is remembered beside the first. */
-	assert_int_equal(bundle_write(&t, out, g, 7, &res, &failed), 0);
-	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, g, 7, false, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, false, &res, &failed), 0);
 	assert_false(res.replaced);
 	text = slurp(rec, &len);
 	assert_non_null(memmem(text, len, "/b.tar.zst\"", strlen("/b.tar.zst\"")));
@@ -300,7 +300,7 @@ static void test_bundle_record(void **state)
 	assert_non_null(fp);
 	fputs("{\"bundles\": [{\"file\": 1}]}", fp);
 	fclose(fp);
-	assert_int_equal(bundle_write(&t, out, f, 7, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t, out, f, 7, false, &res, &failed), 0);
 	assert_false(res.replaced);	/* made again: the same bytes */
 	text = slurp(rec, &len);
 	assert_non_null(memmem(text, len, first.sum.sha256, strlen(first.sum.sha256)));
@@ -309,7 +309,7 @@ static void test_bundle_record(void **state)
 	/* Another tree: made again. */
 	sample(&t2, true);
 	assert_int_equal(outtree_write(&t2, out, NULL, NULL), 0);
-	assert_int_equal(bundle_write(&t2, out, f, 7, &res, &failed), 0);
+	assert_int_equal(bundle_write(&t2, out, f, 7, false, &res, &failed), 0);
 	assert_true(res.replaced);
 	assert_string_not_equal(res.sum.sha256, first.sum.sha256);
 	outtree_release(&t2);
