@@ -56,7 +56,9 @@
 #           pxeforge's run also writes and hashes OUT; the baseline only
 #           compresses. A second pair packs an OUT that is already up to
 #           date (`tar -C OUT | zstd` against `build --bundle`, whose
-#           build then rewrites nothing): packaging alone.
+#           build then rewrites nothing): packaging alone. Last, the
+#           rebuild with OUT and the bundle both up to date (nothing is
+#           read or packed), as a fraction of the full build + bundle.
 #
 # Targets: plain ≤ 1.0× its baseline and ≤ 1.15× the floor; zstd ≤ 1.0×
 # its baseline; pxeforge's peak RSS < 64 MiB for the uncompressed build.
@@ -191,9 +193,10 @@ ALL=${INPUTS[*]}
 
 # --- the rows --------------------------------------------------------------
 
-declare -A WALL CPU RSS
+declare -A WALL CPU RSS RANGE
 collect() {
 	WALL[$1]=$(median "$1" 1)
+	RANGE[$1]=$(sort -g "$1.runs" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
 	CPU[$1]=$(median "$1" 2)
 	RSS[$1]=$(median "$1" 3)
 }
@@ -253,6 +256,16 @@ if want zstd; then
 	PREP=prepare
 	collect zstd.pkgbase
 	collect zstd.pkg
+	# incremental: OUT and the bundle both up to date (the last run left
+	# them), nothing to read or pack
+	"$PXEFORGE" build -q p.yaml -o out --bundle x.tar.zst
+	rm -f zstd.incr.runs
+	for ((i = 1; i <= RUNS; i++)); do
+		run zstd.incr "$PXEFORGE" build p.yaml -o out --bundle x.tar.zst
+		grep -q '(0 rewritten)' zstd.incr.stderr && grep -q 'x.tar.zst: .*(unchanged)' zstd.incr.stderr ||
+			die "the rebuild with --bundle did something: $(cat zstd.incr.stderr)"
+	done
+	collect zstd.incr
 fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -271,10 +284,11 @@ echo "load average: $LOAD_BEFORE before, $LOAD_AFTER after; $RUNS runs each, med
 echo "tools: $(openssl version | cut -d' ' -f1-2), $(tar --version | head -1), $(gzip --version | head -1), zstd $(zstd -V | grep -o 'v[0-9.]*' | head -1), $(sha256sum --version | head -1)"
 echo "inputs: disk.img $DISK_MIB MiB (as an initrd entry with source:) + initrd.img $INITRD_MIB MiB = $BYTES bytes, pseudo-random"
 echo
-printf '%-44s %8s %7s %8s %9s %8s\n' row wall_s MB/s cpu_s rss_MiB ratio
+printf '%-44s %8s %15s %7s %8s %9s %8s\n' row wall_s range MB/s cpu_s rss_MiB ratio
 line() { # LABEL KEY [RATIO]
-	printf '%-44s %8.3f %7s %8.2f %9.1f %8s\n' "$1" "${WALL[$2]}" "$(mbs "${WALL[$2]}")" \
-		"${CPU[$2]}" "$(awk -v k="${RSS[$2]}" 'BEGIN { print k / 1024 }')" "${3:-}"
+	printf '%-44s %8.3f %15s %7s %8.2f %9.1f %8s\n' "$1" "${WALL[$2]}" "${RANGE[$2]}" \
+		"$(mbs "${WALL[$2]}")" "${CPU[$2]}" \
+		"$(awk -v k="${RSS[$2]}" 'BEGIN { print k / 1024 }')" "${3:-}"
 }
 want floor && line "floor: openssl dgst -sha256" floor
 if want plain; then
@@ -293,8 +307,9 @@ if want zstd; then
 	line "zstd pxeforge build --bundle .tar.zst" zstd.pf "$(ratio "${WALL[zstd.pf]}" "${WALL[zstd.base]}")"
 	line "zstd, OUT up to date: tar -C OUT | zstd" zstd.pkgbase
 	line "zstd, OUT up to date: build --bundle" zstd.pkg "$(ratio "${WALL[zstd.pkg]}" "${WALL[zstd.pkgbase]}")"
+	line "zstd rebuild, OUT and bundle up to date" zstd.incr "$(ratio "${WALL[zstd.incr]}" "${WALL[zstd.pf]}")"
 fi
-echo "(ratio: pxeforge wall / baseline wall; rebuild: / full build)"
+echo "(ratio: pxeforge wall / baseline wall; rebuild: / full build; range: fastest-slowest run)"
 echo
 
 verdict() { # NAME OK DETAIL
