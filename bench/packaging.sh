@@ -312,13 +312,21 @@ fi
 echo "(ratio: pxeforge wall / baseline wall; rebuild: / full build; range: fastest-slowest run)"
 echo
 
+# paired A B: the ratios B/A of the runs made side by side (run i of each),
+# as "min-max, mean M": how much of a verdict is the machine's noise.
+paired() {
+	paste -d' ' "$1.runs" "$2.runs" | awk '{ r = $4 / $1; s += r
+		if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r }
+		END { printf "paired runs %.2f-%.2f, mean %.2f", lo, hi, s / NR }'
+}
+
 verdict() { # NAME OK DETAIL
 	if [ "$2" = 1 ]; then echo "PASS  $1: $3"; else echo "MISS  $1: $3"; fi
 }
 if want plain; then
 	r=$(ratio "${WALL[plain.pf]}" "${WALL[plain.base]}")
 	verdict "uncompressed ≤ 1.0× tar+sha256sum" "$(le "$r" 1.0 && echo 1)" \
-		"${WALL[plain.pf]} s vs ${WALL[plain.base]} s = ${r}×"
+		"${WALL[plain.pf]} s vs ${WALL[plain.base]} s = ${r}× ($(paired plain.base plain.pf))"
 	if want floor; then
 		r=$(ratio "${WALL[plain.pf]}" "${WALL[floor]}")
 		verdict "uncompressed ≤ 1.15× hash-only floor" "$(le "$r" 1.15 && echo 1)" \
@@ -330,10 +338,10 @@ fi
 if want zstd; then
 	r=$(ratio "${WALL[zstd.pf]}" "${WALL[zstd.base]}")
 	verdict "zstd ≤ 1.0× tar | zstd -$ZLEVEL -T0 (full build + bundle vs packing the inputs)" \
-		"$(le "$r" 1.0 && echo 1)" "${WALL[zstd.pf]} s vs ${WALL[zstd.base]} s = ${r}×"
+		"$(le "$r" 1.0 && echo 1)" "${WALL[zstd.pf]} s vs ${WALL[zstd.base]} s = ${r}× ($(paired zstd.base zstd.pf))"
 	r=$(ratio "${WALL[zstd.pkg]}" "${WALL[zstd.pkgbase]}")
 	verdict "zstd ≤ 1.0× tar -C OUT | zstd -$ZLEVEL -T0 (both pack an up-to-date OUT)" \
-		"$(le "$r" 1.0 && echo 1)" "${WALL[zstd.pkg]} s vs ${WALL[zstd.pkgbase]} s = ${r}×"
+		"$(le "$r" 1.0 && echo 1)" "${WALL[zstd.pkg]} s vs ${WALL[zstd.pkgbase]} s = ${r}× ($(paired zstd.pkgbase zstd.pkg))"
 	mib=$(awk -v k="${RSS[zstd.pf]}" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo "info  zstd bundle peak RSS $mib MiB (baseline's zstd: $(awk -v k="${RSS[zstd.base]}" 'BEGIN { printf "%.1f", k / 1024 }') MiB)"
 fi

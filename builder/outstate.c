@@ -209,7 +209,7 @@ int manifest_parse(const char *text, size_t len, struct pf_outrecords *r,
 }
 
 int outstate_slurp(const char *dir, const char *name, char **text,
-		       size_t *len)
+		   size_t *len)
 {
 	struct pf_buf b;
 	char *path = NULL;
