@@ -92,14 +92,20 @@ static bool verified_before(const struct pf_outrecords *prev,
 			    const struct pf_input *in)
 {
 	const struct pf_outrecord *r = outrecords_find(prev, in->out);
-	char fp[PF_FINGERPRINT_MAX];
+	char fp[PF_FINGERPRINT_MAX], *key = NULL;
 	struct stat st;
+	bool same = false;
 
-	if (!r || !r->has_sum || !r->source || !r->source_stat ||
-	    strcmp(r->source, in->source) || stat(in->source, &st) != 0)
+	if (!r || !r->has_sum || !r->source || !r->source_stat)
 		return false;
-	stat_fingerprint(&st, fp);
-	return !strcmp(fp, r->source_stat) && !strcmp(r->sum.sha256, in->sha256);
+	key = source_key(in->source);
+	if (key && !strcmp(r->source, key) && stat(in->source, &st) == 0) {
+		stat_fingerprint(&st, fp);
+		same = !strcmp(fp, r->source_stat) &&
+		       !strcmp(r->sum.sha256, in->sha256);
+	}
+	free(key);
+	return same;
 }
 
 static int resolve_one(struct pf_input *in, const struct pf_fetch_opts *o,

@@ -28,6 +28,13 @@ void stat_fingerprint(const struct stat *st, char out[PF_FINGERPRINT_MAX])
 		 (uintmax_t)st->st_dev, (uintmax_t)st->st_ino);
 }
 
+char *source_key(const char *path)
+{
+	char *real = realpath(path, NULL);
+
+	return real ? real : strdup(path);
+}
+
 void outrecords_init(struct pf_outrecords *r)
 {
 	r->v = NULL;

@@ -340,7 +340,8 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 {
 	const struct pf_outrecord *prev = outrecords_find(w->prev, f->path);
 	/* what the output is made from: the file, or the generator's recipe */
-	const char *from = f->recipe ? f->recipe : f->src;
+	char *key = f->recipe ? NULL : source_key(f->src);
+	const char *from = f->recipe ? f->recipe : key;
 	struct pf_outrecord rec = { .path = f->path, .has_sum = true,
 				    .source = (char *)from };
 	char src_fp[PF_FINGERPRINT_MAX], out_fp[PF_FINGERPRINT_MAX] = "";
@@ -349,9 +350,11 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	struct stat st, ost;
 	bool out_known;
 	uint64_t copied;
-	int fd, rc;
+	int fd = -1, rc = -ENOMEM;
 
 	*replaced = false;
+	if (!from)
+		goto out;
 	fd = open(f->src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = -errno;
@@ -424,6 +427,7 @@ src_fail:
 out:
 	if (fd >= 0)
 		close(fd);
+	free(key);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include "pxeforge/containerdisk.h"
 #include "pxeforge/inputs.h"
+#include "pxeforge/outstate.h"
 #include "pxeforge/package.h"
 #include "pxeforge/secret.h"
 #include "pxeforge/suggest.h"
@@ -157,7 +158,7 @@ int package_vm_containerdisks(const struct pf_plan *plan,
 	for (size_t i = 0; i < plan->nvms && !rc; i++) {
 		const struct pf_plan_vm *vm = &plan->vms[i];
 		const struct pf_input *disk = NULL;
-		char *path = NULL, *recipe = NULL;
+		char *path = NULL, *recipe = NULL, *src;
 
 		if (!vm->build_containerdisk)
 			continue;
@@ -174,11 +175,13 @@ int package_vm_containerdisks(const struct pf_plan *plan,
 		o[i].disk_name = vm->disk_file;
 		o[i].ref = ref_tag(vm->containerdisk);
 		o[i].progress = progress;
-		if (asprintf(&path, "vms/%s/containerdisk.tar", vm->name) < 0 ||
+		src = source_key(disk->path);
+		if (!src ||
+		    asprintf(&path, "vms/%s/containerdisk.tar", vm->name) < 0 ||
 		    asprintf(&recipe, "containerdisk gzip name=%s ref=%s mtime=%lld src=%s",
-			     o[i].disk_name, o[i].ref, o[i].mtime,
-			     disk->path) < 0)
+			     o[i].disk_name, o[i].ref, o[i].mtime, src) < 0)
 			rc = -ENOMEM;
+		free(src);
 		if (!rc)
 			rc = outtree_add_gen(t, path, disk->path, recipe, 0644,
 					     cdisk_gen, &o[i]);

@@ -22,6 +22,12 @@
 #define PF_FINGERPRINT_MAX 128
 void stat_fingerprint(const struct stat *st, char out[PF_FINGERPRINT_MAX]);
 
+/* How the state names a source file: its canonical absolute path
+ * (realpath), so that the same file named from another directory or
+ * through another relative path is still the same source; the path as
+ * given when it cannot be resolved. malloc'd, NULL on -ENOMEM. */
+char *source_key(const char *path);
+
 struct pf_outrecord {
 	char *path;		/* relative to OUT, normalised */
 	bool has_sum;

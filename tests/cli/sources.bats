@@ -243,3 +243,29 @@ YAML
 	assert_output --partial "pxeforge: error: cannot fetch 'http://127.0.0.1:$PORT/ok/nixos.qcow2': sha256 mismatch: expected 0"
 	cmp "$TMP/www/nixos.qcow2" "$TMP/out/vms/vm1/disk.qcow2"
 }
+
+@test "sources: the same files named from another directory are neither read nor made again" {
+	cp -r examples "$TMP/ex"
+	chmod 600 "$TMP/ex/demo-cluster.key"
+	(cd "$TMP" && "$PXEFORGE" build -q ex/c4140.yaml -o out)
+	cp "$TMP/out/.pxeforge-state.json" "$TMP/state.before"
+	find "$TMP/out" -printf '%p %T@\n' | LC_ALL=C sort >"$TMP/mtimes.before"
+	sleep 1
+	mkdir "$TMP/ex/sub"
+	cd "$TMP/ex/sub"
+	# LeakSanitizer cannot run under ptrace
+	ASAN_OPTIONS=detect_leaks=0 run strace -f -e trace=openat -o "$TMP/trace" \
+		"$PXEFORGE" build ../c4140.yaml -o ../../out
+	cd "$OLDPWD"
+	assert_success
+	assert_output --partial "(0 rewritten)"
+	# the state names sources by their real path: it is the same
+	cmp "$TMP/state.before" "$TMP/out/.pxeforge-state.json"
+	grep -q "\"$(cd "$TMP/ex/images" && pwd -P)/nixos-gpu.qcow2\"" "$TMP/out/.pxeforge-state.json"
+	# no temporary file (neither the disk copied nor the containerDisk
+	# made again); the disk image is opened for its fingerprint by the
+	# copy and by the containerDisk, and not a third time to be read
+	! grep -q 'pxeforge-tmp' "$TMP/trace" || fail "made again: $(grep pxeforge-tmp "$TMP/trace")"
+	assert_equal "$(grep -c 'nixos-gpu.qcow2", O_RDONLY' "$TMP/trace")" 2
+	find "$TMP/out" -printf '%p %T@\n' | LC_ALL=C sort | diff "$TMP/mtimes.before" -
+}
