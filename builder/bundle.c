@@ -120,8 +120,6 @@ static int collect(const struct pf_outtree *t, struct entries *e,
 	return 0;
 }
 
-#define BAR_MIN (16 * 1024 * 1024)
-
 /* One entry; a file's content is read from dir/path. *in_tree is set when
  * the failure concerns the tree's file rather than the archive. */
 static int write_entry(struct archive *a, struct archive_entry *ae,
@@ -162,7 +160,7 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 	}
 	if (fd >= 0) {
 		/* a bar per large file: it is they that take the time */
-		progress_begin(&bar, progress && st.st_size >= BAR_MIN, stderr,
+		progress_begin(&bar, progress && st.st_size >= PF_PROGRESS_MIN, stderr,
 			       e->path, 0);
 		rc = archive_out_copy_fd(a, fd, (uint64_t)st.st_size, &bar,
 					 in_tree);

@@ -147,6 +147,7 @@ int cmd_build(int argc, char **argv)
 	fetch_opts_init(&fo);
 	fo.cache_dir = cache;
 	fo.progress = !quiet && isatty(STDERR_FILENO);
+	tree.progress = fo.progress;
 	rc = inputs_collect(plan, &inputs);
 	if (!rc)
 		rc = inputs_resolve(&inputs, &fo, out, &bad_input, &why);

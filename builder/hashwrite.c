@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/fetch.h"
 #include "pxeforge/hashwrite.h"
 
 #define CHUNK 65536
@@ -170,6 +171,7 @@ static void writer_clear(struct pf_hashwrite *w)
 	w->fd = -1;
 	w->size = 0;
 	w->unflushed = 0;
+	w->bar = NULL;
 }
 
 void hashwrite_abort(struct pf_hashwrite *w)
@@ -264,7 +266,8 @@ int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 	return write_flushing(w->fd, data, len, &w->unflushed);
 }
 
-static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t *copied)
+static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t total,
+		      uint64_t *copied)
 {
 	unsigned char *chunk = malloc(CHUNK);
 	int rc = chunk ? 0 : -ENOMEM;
@@ -280,6 +283,8 @@ static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t *copied)
 		} else {
 			rc = hashwrite_update(w, chunk, (size_t)r);
 			*copied += (uint64_t)r;
+			if (w->bar)
+				progress_update(w->bar, *copied, total);
 		}
 	}
 	free(chunk);
@@ -352,7 +357,8 @@ static void *stage_main(void *arg)
 }
 
 /* -EAGAIN: no thread could be started, nothing was read. */
-static int copy_threaded(struct pf_hashwrite *w, int fd, uint64_t *copied)
+static int copy_threaded(struct pf_hashwrite *w, int fd, uint64_t total,
+			 uint64_t *copied)
 {
 	struct ring r = { .md = w->md, .out = w->fd };
 	struct stage st[2] = { { &r, 0 }, { &r, 1 } };
@@ -398,6 +404,8 @@ static int copy_threaded(struct pf_hashwrite *w, int fd, uint64_t *copied)
 		pthread_cond_broadcast(&r.cond);
 		pthread_mutex_unlock(&r.lock);
 		*copied += (uint64_t)n;
+		if (w->bar)
+			progress_update(w->bar, *copied, total);
 	}
 stop:
 	pthread_mutex_lock(&r.lock);
@@ -418,15 +426,16 @@ stop:
 
 int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, total = 0;
 	struct stat st;
 	int rc = -EAGAIN;
 
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size >= THREADED_MIN)
-		rc = copy_threaded(w, fd, &n);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		total = (uint64_t)st.st_size;	/* else 0: unknown, for the bar */
+	if (total >= THREADED_MIN)
+		rc = copy_threaded(w, fd, total, &n);
 	if (rc == -EAGAIN)
-		rc = copy_plain(w, fd, &n);
+		rc = copy_plain(w, fd, total, &n);
 	if (copied)
 		*copied = n;
 	return rc;

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "pxeforge/fetch.h"
 #include "pxeforge/outstate.h"
 #include "pxeforge/outtree.h"
 #include "pxeforge/secret.h"
@@ -27,6 +28,7 @@ void outtree_init(struct pf_outtree *t)
 	t->files = NULL;
 	t->n = 0;
 	t->cap = 0;
+	t->progress = false;
 }
 
 void outtree_release(struct pf_outtree *t)
@@ -330,6 +332,7 @@ struct writing {
 	struct pf_outrecords next;		/* the state file's records */
 	struct pf_outstats st;
 	char *fail;
+	bool progress;
 };
 
 /* A file streamed from f->src. Unless the source and the output file are
@@ -347,6 +350,7 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	char src_fp[PF_FINGERPRINT_MAX], out_fp[PF_FINGERPRINT_MAX] = "";
 	char again_fp[PF_FINGERPRINT_MAX];
 	struct pf_hashwrite hw;
+	struct pf_progress bar;
 	struct stat st, ost;
 	bool out_known;
 	uint64_t copied;
@@ -386,7 +390,11 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	rc = hashwrite_open(&hw, full, f->mode);
 	if (rc)
 		goto out;
+	progress_begin(&bar, w->progress && st.st_size >= PF_PROGRESS_MIN,
+		       stderr, f->path, 0);
+	hw.bar = &bar;
 	rc = hashwrite_copy_fd(&hw, fd, &copied);
+	progress_end(&bar, rc ? 0 : copied, (uint64_t)st.st_size);
 	if (rc) {
 		bool read_failed = hw.read_failed;
 
@@ -550,7 +558,7 @@ out:
 int outtree_write(struct pf_outtree *t, const char *dir,
 		  struct pf_outstats *st, char **failed)
 {
-	struct writing w = { .dir = dir };
+	struct writing w = { .dir = dir, .progress = t->progress };
 	struct pf_outrecords prev;
 	struct pf_outfile **v = NULL;
 	uint64_t hashed = hashwrite_hashed();

@@ -100,6 +100,10 @@ struct pf_progress {
 	int width;		/* length of the last line drawn */
 };
 
+/* Files smaller than this are copied or packed without a bar: they take
+ * no time worth showing. */
+#define PF_PROGRESS_MIN (16 * 1024 * 1024)
+
 /* Nothing is ever written when on is false. */
 void progress_begin(struct pf_progress *p, bool on, FILE *fp,
 		    const char *label, uint64_t base);

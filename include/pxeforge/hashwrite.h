@@ -16,6 +16,8 @@
 /* Temporary files start with this; whoever walks an output tree skips them. */
 #define PF_TMP_PREFIX ".pxeforge-tmp-"
 
+struct pf_progress;
+
 /* Size and hex SHA-256 of a file's content. */
 struct pf_filesum {
 	uint64_t size;
@@ -31,6 +33,7 @@ struct pf_hashwrite {
 	uint64_t size;
 	uint64_t unflushed;	/* written since writeback was last started */
 	bool read_failed;	/* the last error came from hashwrite_copy_fd's fd */
+	struct pf_progress *bar;	/* advanced by hashwrite_copy_fd, or NULL */
 };
 
 /* Starts a file that will replace target (its directory must exist): the
@@ -40,7 +43,9 @@ int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode);
 /* Hashes and writes. 0 or -errno. */
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len);
 /* Streams fd from its offset to EOF through a 64 KiB buffer; *copied (may
- * be NULL) counts the bytes. On a read error w->read_failed is set. */
+ * be NULL) counts the bytes. On a read error w->read_failed is set. w->bar
+ * (set after hashwrite_open), when not NULL, is advanced against fd's
+ * size. */
 int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied);
 /* Ends the file: *sum is what was written. The temporary file is dropped
  * (*replaced false) when target is a regular file with the same mode,

@@ -40,6 +40,8 @@ struct pf_outfile {
 struct pf_outtree {
 	struct pf_outfile *files;
 	size_t n, cap;
+	bool progress;	/* a bar on stderr while a file of PF_PROGRESS_MIN
+			 * or more is copied in (outtree_init: false) */
 };
 
 void outtree_init(struct pf_outtree *t);

@@ -177,7 +177,10 @@ hosts:
     macs: ["52:54:00:12:34:56"]
     cpu: intel
 YAML
+	# OUT first, so that the bar below is the bundle's, not the copy's
+	"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out"
 	script -qec "$PXEFORGE build $TMP/in/p.yaml -o $TMP/out --bundle $TMP/b.tar.zst" /dev/null >"$TMP/tty.out"
+	grep -q '(0 rewritten)' "$TMP/tty.out"
 	grep -q 'lab/big.img .*17.0 MiB / 17.0 MiB *100%' "$TMP/tty.out" ||
 		fail "no bar for lab/big.img: $(cat -v "$TMP/tty.out")"
 	! grep -q 'small.img ' "$TMP/tty.out"
