@@ -169,6 +169,13 @@ int cmd_build(int argc, char **argv)
 		goto clean;
 	}
 	rc = outtree_write(&tree, out, &st, &failed);
+	if (rc == -EBADMSG && failed) {
+		/* a source that changed after it was checked */
+		cli_error("source '%s': sha256 mismatch: expected %s, got %s",
+			  failed, st.pin_want, st.pin_got);
+		code = PF_EXIT_IO;
+		goto clean;
+	}
 	if (rc) {
 		cli_error("cannot %s '%s': %s",
 			  st.source_failed ? "read" : "write",

@@ -489,11 +489,20 @@ static int tmp_install(struct pf_hashwrite *w)
 int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
 		     struct pf_filesum *sum, bool *replaced)
 {
+	return hashwrite_commit_pinned(w, known, NULL, sum, replaced);
+}
+
+int hashwrite_commit_pinned(struct pf_hashwrite *w,
+			    const struct pf_filesum *known, const char *pin,
+			    struct pf_filesum *sum, bool *replaced)
+{
 	int rc;
 
 	*replaced = false;
 	rc = sha256_final_hex(w->md, sum->sha256);
 	sum->size = w->size;
+	if (!rc && pin && strcmp(sum->sha256, pin))
+		rc = -EBADMSG;
 	if (!rc && !target_holds(w->target, w->mode, sum, known)) {
 		rc = tmp_install(w);
 		*replaced = rc == 0;

@@ -1,4 +1,5 @@
 /* inputs: sources named in the profile, made ready before OUT is touched. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,18 @@ int inputs_add(const struct pf_inputs *in, struct pf_outtree *t)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < in->n && !rc; i++)
-		rc = outtree_add_file(t, in->v[i].out, in->v[i].path, 0644);
+	for (size_t i = 0; i < in->n && !rc; i++) {
+		const char *pin = in->v[i].sha256;
+		char lower[65];
+
+		/* the copy is checked too: the bytes in OUT are the pinned ones */
+		if (pin) {
+			for (size_t k = 0; k < 65; k++)
+				lower[k] = (char)tolower((unsigned char)pin[k]);
+			pin = lower;
+		}
+		rc = outtree_add_pinned(t, in->v[i].out, in->v[i].path, 0644,
+					pin);
+	}
 	return rc;
 }

@@ -43,6 +43,7 @@ void outtree_release(struct pf_outtree *t)
 		free(t->files[i].data);
 		free(t->files[i].src);
 		free(t->files[i].recipe);
+		free(t->files[i].pin);
 	}
 	free(t->files);
 	outtree_init(t);
@@ -168,21 +169,29 @@ int outtree_add(struct pf_outtree *t, const char *path, const void *data,
 	return rc;
 }
 
+int outtree_add_pinned(struct pf_outtree *t, const char *path,
+		       const char *src, mode_t mode, const char *sha256)
+{
+	struct pf_outfile f = { .path = (char *)path, .mode = mode };
+	int rc = -ENOMEM;
+
+	if (!src || !*src || (sha256 && !is_sha256_hex(sha256)))
+		return -EINVAL;
+	f.src = strdup(src);
+	f.pin = sha256 ? strdup(sha256) : NULL;
+	if (f.src && (f.pin || !sha256))
+		rc = outtree_push(t, &f);
+	if (rc) {
+		free(f.src);
+		free(f.pin);
+	}
+	return rc;
+}
+
 int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
 		     mode_t mode)
 {
-	struct pf_outfile f = { .path = (char *)path, .mode = mode };
-	int rc;
-
-	if (!src || !*src)
-		return -EINVAL;
-	f.src = strdup(src);
-	if (!f.src)
-		return -ENOMEM;
-	rc = outtree_push(t, &f);
-	if (rc)
-		free(f.src);
-	return rc;
+	return outtree_add_pinned(t, path, src, mode, NULL);
 }
 
 int outtree_add_gen(struct pf_outtree *t, const char *path, const char *src,
@@ -375,7 +384,8 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	out_known = prev && prev->has_sum && prev->stat &&
 		    !strcmp(prev->stat, out_fp);
 	if (out_known && prev->source && !strcmp(prev->source, from) &&
-	    prev->source_stat && !strcmp(prev->source_stat, src_fp)) {
+	    prev->source_stat && !strcmp(prev->source_stat, src_fp) &&
+	    (!f->pin || !strcmp(prev->sum.sha256, f->pin))) {
 		f->sum = prev->sum;
 		goto record;
 	}
@@ -415,9 +425,17 @@ check_source:
 			hashwrite_abort(&hw);
 		goto src_fail;
 	}
-	if (!f->gen)
-		rc = hashwrite_commit(&hw, out_known ? &prev->sum : NULL,
-				      &f->sum, replaced);
+	if (!f->gen) {
+		/* The pin was checked before OUT was touched; checked again
+		 * here, it also holds for the bytes that were copied. */
+		rc = hashwrite_commit_pinned(&hw, out_known ? &prev->sum : NULL,
+					     f->pin, &f->sum, replaced);
+		if (rc == -EBADMSG) {
+			memcpy(w->st.pin_want, f->pin, 65);
+			memcpy(w->st.pin_got, f->sum.sha256, 65);
+			goto src_fail;
+		}
+	}
 	if (!rc && lstat(full, &ost) != 0)
 		rc = -errno;
 	if (rc)

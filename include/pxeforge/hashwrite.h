@@ -56,6 +56,12 @@ int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied);
  * failure too. 0 or -errno. */
 int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
 		     struct pf_filesum *sum, bool *replaced);
+/* The same, but when pin (hex SHA-256, may be NULL) is not what was
+ * written, the temporary file is dropped and -EBADMSG returned, *sum
+ * telling what it was. */
+int hashwrite_commit_pinned(struct pf_hashwrite *w,
+			    const struct pf_filesum *known, const char *pin,
+			    struct pf_filesum *sum, bool *replaced);
 /* Drops the temporary file. Accepts NULL and a writer already ended. */
 void hashwrite_abort(struct pf_hashwrite *w);
 

@@ -32,6 +32,7 @@ struct pf_outfile {
 	void *gen_ctx;
 	char *recipe;	/* with gen: src and everything else the output
 			 * depends on, compared with the state file's */
+	char *pin;	/* the SHA-256 (hex) src must have, or NULL */
 	mode_t mode;	/* 0644, or 0600 for secrets (kept out of the manifest) */
 	bool summed;	/* sum is set: outtree_write wrote (or kept) the file */
 	struct pf_filesum sum;
@@ -55,6 +56,13 @@ int outtree_add(struct pf_outtree *t, const char *path, const void *data,
  * written (src is not opened now). Same rules and errors. */
 int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
 		     mode_t mode);
+/* outtree_add_file for a source whose content must have this SHA-256
+ * (lowercase hex): a copy that does not is dropped, and outtree_write
+ * fails with -EBADMSG, *failed naming src, st->pin_want and pin_got the
+ * pin and what was read.
+ * Same rules and errors. */
+int outtree_add_pinned(struct pf_outtree *t, const char *path,
+		       const char *src, mode_t mode, const char *sha256);
 /* Adds a file that gen makes from src when the tree is written. recipe
  * names src and every option of gen; when it, src and the output are as
  * the state file recorded, gen is not called. Same rules and errors. */
@@ -78,6 +86,8 @@ struct pf_outstats {
 	size_t removed;		/* files of an earlier build removed */
 	uint64_t hashed;	/* bytes passed through SHA-256 */
 	bool source_failed;	/* *failed names a source that could not be read */
+	char pin_want[65];	/* -EBADMSG: the pin, */
+	char pin_got[65];	/* and the SHA-256 the source had */
 };
 
 /* Writes every file under dir (created with parents, 0755), records each

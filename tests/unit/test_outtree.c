@@ -879,6 +879,69 @@ static void test_stream_incremental(void **state)
 	free(src);
 }
 
+/* A pinned source is checked again as it is copied: bytes that are not
+ * the pinned ones never land in OUT, also when the state says the
+ * source is unchanged. */
+static void test_stream_pinned(void **state)
+{
+	const char *tmp = *state;
+	char *dir = join(tmp, "out"), *src = join(tmp, "src");
+	char *dst = join(dir, "img/x"), *old;
+	static const char good[] = "the pinned bytes\n";
+	char pin[65], other[65];
+	struct pf_outtree t;
+	struct pf_outstats ws;
+	char *failed = NULL;
+	FILE *fp;
+
+	assert_int_equal(sha256_hex(good, strlen(good), pin), 0);
+	assert_int_equal(sha256_hex("x", 1, other), 0);
+	fp = fopen(src, "w");
+	assert_non_null(fp);
+	fputs(good, fp);
+	fclose(fp);
+	outtree_init(&t);
+	assert_int_equal(outtree_add_pinned(&t, "img/x", src, 0644, "ABC"),
+			 -EINVAL);
+	assert_int_equal(outtree_add_pinned(&t, "img/x", src, 0644, pin), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	old = slurp(dst);
+	assert_string_equal(old, good);
+	outtree_release(&t);
+	/* The same source, another pin: not skipped, not written. */
+	outtree_init(&t);
+	assert_int_equal(outtree_add_pinned(&t, "img/x", src, 0644, other), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), -EBADMSG);
+	assert_true(ws.source_failed);
+	assert_string_equal(failed, src);
+	assert_string_equal(ws.pin_want, other);
+	assert_string_equal(ws.pin_got, pin);
+	free(failed);
+	free(old);
+	old = slurp(dst);
+	assert_string_equal(old, good);
+	assert_int_equal(count_tmp_files(dir), 0);
+	assert_int_equal(count_tmp_files(tmp), 0);
+	outtree_release(&t);
+	/* Changed after it was checked: the copy in OUT stays the old one. */
+	fp = fopen(src, "w");
+	assert_non_null(fp);
+	fputs("other bytes\n", fp);
+	fclose(fp);
+	outtree_init(&t);
+	assert_int_equal(outtree_add_pinned(&t, "img/x", src, 0644, pin), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), -EBADMSG);
+	free(failed);
+	free(old);
+	old = slurp(dst);
+	assert_string_equal(old, good);
+	outtree_release(&t);
+	free(old);
+	free(dst);
+	free(src);
+	free(dir);
+}
+
 static void test_stream_errors(void **state)
 {
 	const char *tmp = *state;
@@ -1146,6 +1209,8 @@ int main(void)
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_incremental,
 						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_stream_pinned, setup_tmp,
+						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_errors, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stale, setup_tmp,
