@@ -368,6 +368,21 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	*replaced = false;
 	if (!from)
 		goto out;
+	if (lstat(full, &ost) == 0 && S_ISREG(ost.st_mode) &&
+	    (ost.st_mode & 07777) == (f->mode & 07777))
+		stat_fingerprint(&ost, out_fp);
+	out_known = prev && prev->has_sum && prev->stat &&
+		    !strcmp(prev->stat, out_fp);
+	/* Unchanged: decided by stat alone, the source is not even opened. */
+	if (out_known && prev->source && !strcmp(prev->source, from) &&
+	    prev->source_stat && stat(f->src, &st) == 0 &&
+	    S_ISREG(st.st_mode) && (stat_fingerprint(&st, src_fp),
+				    !strcmp(prev->source_stat, src_fp)) &&
+	    (!f->pin || !strcmp(prev->sum.sha256, f->pin))) {
+		f->sum = prev->sum;
+		goto record;
+	}
+	/* What is read is what the fd says, whatever stat said above. */
 	fd = open(f->src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = -errno;
@@ -378,17 +393,6 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 		goto src_fail;
 	}
 	stat_fingerprint(&st, src_fp);
-	if (lstat(full, &ost) == 0 && S_ISREG(ost.st_mode) &&
-	    (ost.st_mode & 07777) == (f->mode & 07777))
-		stat_fingerprint(&ost, out_fp);
-	out_known = prev && prev->has_sum && prev->stat &&
-		    !strcmp(prev->stat, out_fp);
-	if (out_known && prev->source && !strcmp(prev->source, from) &&
-	    prev->source_stat && !strcmp(prev->source_stat, src_fp) &&
-	    (!f->pin || !strcmp(prev->sum.sha256, f->pin))) {
-		f->sum = prev->sum;
-		goto record;
-	}
 	if (f->gen) {
 		rc = f->gen(f->gen_ctx, f->src, full, f->mode, &f->sum,
 			    replaced, &w->fail);
