@@ -103,10 +103,10 @@ unpack_check() {
 		assert_output --partial "(unchanged)"
 		assert_equal "$(stat -c '%i %Y' "$TMP/a-$c.tar")" "$before"
 	done
-	! cmp -s "$TMP/a-gzip.tar" "$TMP/a-zstd.tar"
+	! cmp -s "$TMP/a-gzip.tar" "$TMP/a-zstd.tar" || false
 	# another SOURCE_DATE_EPOCH: other bytes, that time on every entry
 	SOURCE_DATE_EPOCH=1700000000 "$PXEFORGE" containerdisk -q "$TMP/d.qcow2" -o "$TMP/t.tar"
-	! cmp -s "$TMP/a-gzip.tar" "$TMP/t.tar"
+	! cmp -s "$TMP/a-gzip.tar" "$TMP/t.tar" || false
 	run skopeo inspect "oci-archive:$TMP/t.tar"
 	assert_output --partial '"Created": "2023-11-14T22:13:20Z"'
 	[ -z "$(find "$TMP" -name '.pxeforge-tmp-*')" ]

@@ -123,7 +123,8 @@ build() {
 	two 2 >"$TMP/two.yaml"
 	two 1 >"$TMP/one.yaml"
 	"$PXEFORGE" build -q "$TMP/two.yaml" -o "$TMP/out"
-	[ -f "$TMP/out/b/cmdline" ] && [ -f "$TMP/out/hosts/52-54-00-00-00-02.ipxe" ]
+	[ -f "$TMP/out/b/cmdline" ]
+	[ -f "$TMP/out/hosts/52-54-00-00-00-02.ipxe" ]
 	echo mine >"$TMP/out/README.local"
 	echo mine >"$TMP/out/hosts/custom.ipxe"
 	nb=$(find "$TMP/out/b" -type f | wc -l)
@@ -133,7 +134,8 @@ build() {
 	[ ! -e "$TMP/out/b" ]
 	[ ! -e "$TMP/out/hosts/52-54-00-00-00-02.ipxe" ]
 	[ -f "$TMP/out/hosts/52-54-00-00-00-01.ipxe" ]
-	[ -f "$TMP/out/README.local" ] && [ -f "$TMP/out/hosts/custom.ipxe" ]
+	[ -f "$TMP/out/README.local" ]
+	[ -f "$TMP/out/hosts/custom.ipxe" ]
 	# the tree matches its manifest but for the files pxeforge never wrote
 	run "$PXEFORGE" verify "$TMP/out"
 	assert_failure 1

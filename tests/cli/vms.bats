@@ -63,7 +63,7 @@ PY
 	f="$TMP/c4140/vms/c4140-gpu/vm.yaml"
 	# it holds the VM's identity: owner only, not in the manifest
 	[ "$(stat -c %a "$f")" = 600 ]
-	! grep -q '"vms/c4140-gpu/vm.yaml"' "$TMP/c4140/manifest.json"
+	! grep -q '"vms/c4140-gpu/vm.yaml"' "$TMP/c4140/manifest.json" || false
 	grep -q '^#   VFIO .* 1024 Mi$' "$f"
 	yaml "$f" '
 vm = docs[-1]
