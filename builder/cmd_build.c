@@ -44,9 +44,10 @@ static const char build_help[] =
 	"\n"
 	"A 'source' that is an http(s) URL is downloaded into the cache (resumed,\n"
 	"retried, TLS verified) and used only when it matches its 'sha256'; a\n"
-	"local source with a 'sha256' is checked against it. Both happen before\n"
-	"OUT is touched: a failed download or a wrong hash exits 3, naming the\n"
-	"URL or file and why, and leaves OUT and the cache as they were.\n"
+	"local source with a 'sha256' is checked while it is copied, before\n"
+	"anything in OUT is replaced. A failed download or a wrong hash exits 3,\n"
+	"naming the URL or file and why, and leaves OUT and the cache as they\n"
+	"were.\n"
 	"\n"
 	"Nothing is written unless the whole profile is valid. Each file is\n"
 	"hashed while it is written to a temporary name and renamed; unchanged\n"
@@ -150,7 +151,7 @@ int cmd_build(int argc, char **argv)
 	tree.progress = fo.progress;
 	rc = inputs_collect(plan, &inputs);
 	if (!rc)
-		rc = inputs_resolve(&inputs, &fo, out, &bad_input, &why);
+		rc = inputs_resolve(&inputs, &fo, &bad_input, &why);
 	if (!rc)
 		rc = inputs_add(&inputs, &tree);
 	if (!rc)
@@ -170,7 +171,7 @@ int cmd_build(int argc, char **argv)
 	}
 	rc = outtree_write(&tree, out, &st, &failed);
 	if (rc == -EBADMSG && failed) {
-		/* a source that changed after it was checked */
+		/* a pinned source (or its cached copy) with other bytes */
 		cli_error("source '%s': sha256 mismatch: expected %s, got %s",
 			  failed, st.pin_want, st.pin_got);
 		code = PF_EXIT_IO;

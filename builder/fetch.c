@@ -354,27 +354,3 @@ out:
 	return rc;
 }
 
-int fetch_verify_file(const char *path, const char *sha256_hex, char **why)
-{
-	struct pf_filesum sum;
-	char hex[65];
-	int fd = -1, rc;
-
-	if (why)
-		*why = NULL;
-	rc = check_sha256(sha256_hex, hex, why);
-	if (rc)
-		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	rc = fd < 0 ? -errno : sha256_fd(fd, &sum);
-	if (rc) {
-		fetch_why(why, "cannot read '%s': %s", path, strerror(-rc));
-	} else if (strcmp(sum.sha256, hex) != 0) {
-		fetch_why(why, "sha256 mismatch: expected %s, got %s", hex,
-			  sum.sha256);
-		rc = -EBADMSG;
-	}
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}

@@ -188,8 +188,10 @@ void hashwrite_abort(struct pf_hashwrite *w)
 	writer_clear(w);
 }
 
-/* The temporary file only: hashing is the caller's business. */
-static int tmp_open(struct pf_hashwrite *w, const char *target, mode_t mode)
+/* The temporary file only: hashing is the caller's business. It goes in
+ * tmpdir, or beside target when tmpdir is NULL. */
+static int tmp_open(struct pf_hashwrite *w, const char *target,
+		    const char *tmpdir, mode_t mode)
 {
 	const char *slash = strrchr(target, '/');
 	int dirlen = slash ? (int)(slash - target) + 1 : 0;
@@ -200,7 +202,8 @@ static int tmp_open(struct pf_hashwrite *w, const char *target, mode_t mode)
 	w->mode = mode & 07777;
 	w->target = strdup(target);
 	if (!w->target ||
-	    asprintf(&w->tmp, "%.*s" PF_TMP_PREFIX "XXXXXX", dirlen, target) < 0) {
+	    (tmpdir ? asprintf(&w->tmp, "%s/" PF_TMP_PREFIX "XXXXXX", tmpdir) :
+	     asprintf(&w->tmp, "%.*s" PF_TMP_PREFIX "XXXXXX", dirlen, target)) < 0) {
 		w->tmp = NULL;
 		rc = -ENOMEM;
 		goto out;
@@ -223,7 +226,13 @@ out:
 
 int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode)
 {
-	int rc = tmp_open(w, target, mode);
+	return hashwrite_open_in(w, target, NULL, mode);
+}
+
+int hashwrite_open_in(struct pf_hashwrite *w, const char *target,
+		      const char *tmpdir, mode_t mode)
+{
+	int rc = tmp_open(w, target, tmpdir, mode);
 
 	if (rc)
 		return rc;
@@ -467,14 +476,16 @@ static bool target_holds(const char *path, mode_t mode,
 	return same;
 }
 
-/* fsync, close and rename the temporary file over the target. */
+/* fsync, close and rename the temporary file over the target (a writer
+ * ended by hashwrite_end has closed it: it is opened again to fsync). */
 static int tmp_install(struct pf_hashwrite *w)
 {
-	int rc = 0;
+	int fd = w->fd >= 0 ? w->fd : open(w->tmp, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -errno : 0;
 
-	if (fsync(w->fd) != 0)
+	if (!rc && fsync(fd) != 0)
 		rc = -errno;
-	if (close(w->fd) != 0 && !rc)
+	if (fd >= 0 && close(fd) != 0 && !rc)
 		rc = -errno;
 	w->fd = -1;
 	if (!rc && rename(w->tmp, w->target) != 0)
@@ -489,21 +500,38 @@ static int tmp_install(struct pf_hashwrite *w)
 int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
 		     struct pf_filesum *sum, bool *replaced)
 {
-	return hashwrite_commit_pinned(w, known, NULL, sum, replaced);
-}
-
-int hashwrite_commit_pinned(struct pf_hashwrite *w,
-			    const struct pf_filesum *known, const char *pin,
-			    struct pf_filesum *sum, bool *replaced)
-{
 	int rc;
 
 	*replaced = false;
 	rc = sha256_final_hex(w->md, sum->sha256);
 	sum->size = w->size;
-	if (!rc && pin && strcmp(sum->sha256, pin))
-		rc = -EBADMSG;
-	if (!rc && !target_holds(w->target, w->mode, sum, known)) {
+	if (rc) {
+		hashwrite_abort(w);
+		return rc;
+	}
+	return hashwrite_install(w, sum, known, replaced);	/* fd still open */
+}
+
+int hashwrite_end(struct pf_hashwrite *w, struct pf_filesum *sum)
+{
+	int rc = sha256_final_hex(w->md, sum->sha256);
+
+	sum->size = w->size;
+	EVP_MD_CTX_free(w->md);
+	w->md = NULL;
+	if (close(w->fd) != 0 && !rc)
+		rc = -errno;
+	w->fd = -1;
+	return rc;
+}
+
+int hashwrite_install(struct pf_hashwrite *w, const struct pf_filesum *sum,
+		      const struct pf_filesum *known, bool *replaced)
+{
+	int rc = 0;
+
+	*replaced = false;
+	if (!target_holds(w->target, w->mode, sum, known)) {
 		rc = tmp_install(w);
 		*replaced = rc == 0;
 	}
@@ -559,7 +587,7 @@ int hashwrite_buffer(const char *target, const void *data, size_t len,
 	sum->size = len;
 	if (rc || same_bytes(target, data, len, mode))
 		return rc;
-	rc = tmp_open(&w, target, mode);
+	rc = tmp_open(&w, target, NULL, mode);
 	if (rc)
 		return rc;
 	rc = fs_write_all(w.fd, data, len);

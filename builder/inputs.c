@@ -1,5 +1,4 @@
 /* inputs: sources named in the profile, made ready before OUT is touched. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,59 +86,30 @@ int inputs_collect(const struct pf_plan *plan, struct pf_inputs *in)
 	return rc;
 }
 
-/* The state file says OUT/in->out was streamed from this very file, as
- * it is now, and hashed to the pinned value: no need to read it again. */
-static bool verified_before(const struct pf_outrecords *prev,
-			    const struct pf_input *in)
-{
-	const struct pf_outrecord *r = outrecords_find(prev, in->out);
-	char fp[PF_FINGERPRINT_MAX], *key = NULL;
-	struct stat st;
-	bool same = false;
-
-	if (!r || !r->has_sum || !r->source || !r->source_stat)
-		return false;
-	key = source_key(in->source);
-	if (key && !strcmp(r->source, key) && stat(in->source, &st) == 0) {
-		stat_fingerprint(&st, fp);
-		same = !strcmp(fp, r->source_stat) &&
-		       !strcmp(r->sum.sha256, in->sha256);
-	}
-	free(key);
-	return same;
-}
-
+/* A URL is fetched into the cache (verified while it streams); a local
+ * source is used where it is: a pinned one is checked as it is copied
+ * (outtree_add_pinned), before anything in OUT is replaced. */
 static int resolve_one(struct pf_input *in, const struct pf_fetch_opts *o,
-		       const struct pf_outrecords *prev, char **why)
+		       char **why)
 {
 	if (in->is_url)
 		return fetch_cached(o, in->source, in->sha256, &in->path, why);
 	in->path = strdup(in->source);
-	if (!in->path)
-		return -ENOMEM;
-	if (!in->sha256 || verified_before(prev, in))
-		return 0;
-	return fetch_verify_file(in->source, in->sha256, why);
+	return in->path ? 0 : -ENOMEM;
 }
 
 int inputs_resolve(struct pf_inputs *in, const struct pf_fetch_opts *o,
-		   const char *outdir, const struct pf_input **failed,
-		   char **why)
+		   const struct pf_input **failed, char **why)
 {
-	struct pf_outrecords prev;
 	int rc = 0;
 
 	*failed = NULL;
 	*why = NULL;
-	outrecords_init(&prev);
-	if (in->n)
-		rc = outstate_load(outdir, &prev);
 	for (size_t i = 0; i < in->n && !rc; i++) {
-		rc = resolve_one(&in->v[i], o, &prev, why);
+		rc = resolve_one(&in->v[i], o, why);
 		if (rc)
 			*failed = &in->v[i];
 	}
-	outrecords_release(&prev);
 	return rc;
 }
 
@@ -147,18 +117,10 @@ int inputs_add(const struct pf_inputs *in, struct pf_outtree *t)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < in->n && !rc; i++) {
-		const char *pin = in->v[i].sha256;
-		char lower[65];
-
-		/* the copy is checked too: the bytes in OUT are the pinned ones */
-		if (pin) {
-			for (size_t k = 0; k < 65; k++)
-				lower[k] = (char)tolower((unsigned char)pin[k]);
-			pin = lower;
-		}
+	/* the copy is held against the pin: the bytes in OUT are the
+	 * pinned ones, also those copied from the cache */
+	for (size_t i = 0; i < in->n && !rc; i++)
 		rc = outtree_add_pinned(t, in->v[i].out, in->v[i].path, 0644,
-					pin);
-	}
+					in->v[i].sha256);
 	return rc;
 }

@@ -342,13 +342,23 @@ struct writing {
 	struct pf_outstats st;
 	char *fail;
 	bool progress;
+	bool staging;	/* the first pass: pinned copies, nothing installed */
+};
+
+/* A pinned source's copy made in the first pass: written, hashed and held
+ * against the pin, waiting in OUT's top directory to be installed. */
+struct parked {
+	struct pf_hashwrite hw;
+	char src_fp[PF_FINGERPRINT_MAX];
+	bool on;
 };
 
 /* A file streamed from f->src. Unless the source and the output file are
  * both as the state file recorded them, the source is read once, through
- * the hashing writer. */
+ * the hashing writer. In the first pass (w->staging) a pinned copy stops
+ * short of installing and waits in *pk; the second pass installs it. */
 static int write_stream(struct writing *w, struct pf_outfile *f,
-			const char *full, bool *replaced)
+			struct parked *pk, const char *full, bool *replaced)
 {
 	const struct pf_outrecord *prev = outrecords_find(w->prev, f->path);
 	/* what the output is made from: the file, or the generator's recipe */
@@ -373,6 +383,13 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 		stat_fingerprint(&ost, out_fp);
 	out_known = prev && prev->has_sum && prev->stat &&
 		    !strcmp(prev->stat, out_fp);
+	if (pk && pk->on) {
+		pk->on = false;
+		memcpy(src_fp, pk->src_fp, sizeof(src_fp));
+		rc = hashwrite_install(&pk->hw, &f->sum,
+				       out_known ? &prev->sum : NULL, replaced);
+		goto installed;
+	}
 	/* Unchanged: decided by stat alone, the source is not even opened. */
 	if (out_known && prev->source && !strcmp(prev->source, from) &&
 	    prev->source_stat && stat(f->src, &st) == 0 &&
@@ -380,6 +397,9 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 				    !strcmp(prev->source_stat, src_fp)) &&
 	    (!f->pin || !strcmp(prev->sum.sha256, f->pin))) {
 		f->sum = prev->sum;
+		rc = 0;
+		if (w->staging)
+			goto out;	/* the second pass records it */
 		goto record;
 	}
 	/* What is read is what the fd says, whatever stat said above. */
@@ -401,7 +421,7 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 		copied = (uint64_t)st.st_size;
 		goto check_source;
 	}
-	rc = hashwrite_open(&hw, full, f->mode);
+	rc = hashwrite_open_in(&hw, full, w->staging ? w->dir : NULL, f->mode);
 	if (rc)
 		goto out;
 	progress_begin(&bar, w->progress && st.st_size >= PF_PROGRESS_MIN,
@@ -429,17 +449,28 @@ check_source:
 			hashwrite_abort(&hw);
 		goto src_fail;
 	}
-	if (!f->gen) {
-		/* The pin was checked before OUT was touched; checked again
-		 * here, it also holds for the bytes that were copied. */
-		rc = hashwrite_commit_pinned(&hw, out_known ? &prev->sum : NULL,
-					     f->pin, &f->sum, replaced);
-		if (rc == -EBADMSG) {
-			memcpy(w->st.pin_want, f->pin, 65);
-			memcpy(w->st.pin_got, f->sum.sha256, 65);
-			goto src_fail;
-		}
+	if (f->gen)
+		goto installed;
+	rc = hashwrite_end(&hw, &f->sum);
+	if (!rc && f->pin && strcmp(f->sum.sha256, f->pin)) {
+		hashwrite_abort(&hw);
+		memcpy(w->st.pin_want, f->pin, 65);
+		memcpy(w->st.pin_got, f->sum.sha256, 65);
+		rc = -EBADMSG;
+		goto src_fail;
 	}
+	if (!rc && w->staging && pk) {
+		pk->hw = hw;
+		memcpy(pk->src_fp, src_fp, sizeof(src_fp));
+		pk->on = true;
+		goto out;
+	}
+	if (rc)
+		hashwrite_abort(&hw);
+	else
+		rc = hashwrite_install(&hw, &f->sum,
+				       out_known ? &prev->sum : NULL, replaced);
+installed:
 	if (!rc && lstat(full, &ost) != 0)
 		rc = -errno;
 	if (rc)
@@ -461,7 +492,8 @@ out:
 	return rc;
 }
 
-static int write_one(struct writing *w, struct pf_outfile *f)
+static int write_one(struct writing *w, struct pf_outfile *f,
+		     struct parked *pk)
 {
 	char *full = join_path(w->dir, f->path);
 	bool replaced = false;
@@ -477,7 +509,7 @@ static int write_one(struct writing *w, struct pf_outfile *f)
 	if (rc)
 		goto out;
 	if (f->src) {
-		rc = write_stream(w, f, full, &replaced);
+		rc = write_stream(w, f, pk, full, &replaced);
 	} else {
 		rc = hashwrite_buffer(full, f->data, f->len, f->mode, &f->sum,
 				      &replaced);
@@ -577,13 +609,79 @@ out:
 	return rc;
 }
 
+/* The first pass: every pinned source that changed is copied and held
+ * against its pin before anything in OUT is replaced or removed, so a
+ * wrong one leaves OUT as it was; each byte is still read once. */
+static int stage_pinned(struct writing *w, struct pf_outfile **v, size_t n,
+			struct parked *pk)
+{
+	int rc = 0;
+
+	w->staging = true;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *full;
+		bool replaced;
+
+		if (!v[i]->src || v[i]->gen || !v[i]->pin)
+			continue;
+		full = join_path(w->dir, v[i]->path);
+		rc = full ? write_stream(w, v[i], &pk[i], full, &replaced) :
+			    -ENOMEM;
+		free(full);
+	}
+	w->staging = false;
+	return rc;
+}
+
+/* dir's longest prefix that exists, as a length: what a failed first
+ * build leaves. */
+static size_t existing_prefix(const char *dir)
+{
+	char *p = strdup(dir);
+	size_t len = 0;
+	struct stat st;
+
+	while (p && *p && stat(p, &st) != 0) {
+		char *slash = strrchr(p, '/');
+
+		if (!slash || slash == p) {
+			*p = '\0';
+			break;
+		}
+		*slash = '\0';
+	}
+	if (p)
+		len = strlen(p);
+	free(p);
+	return len;
+}
+
+/* Removes dir and its parents down to the first len bytes, each only
+ * when empty: the directories a failed first pass made. */
+static void unmake_dirs(const char *dir, size_t len)
+{
+	char *p = strdup(dir);
+
+	while (p && strlen(p) > len && rmdir(p) == 0) {
+		char *slash = strrchr(p, '/');
+
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+}
+
 int outtree_write(struct pf_outtree *t, const char *dir,
 		  struct pf_outstats *st, char **failed)
 {
 	struct writing w = { .dir = dir, .progress = t->progress };
 	struct pf_outrecords prev;
 	struct pf_outfile **v = NULL;
+	struct parked *pk = NULL;
 	uint64_t hashed = hashwrite_hashed();
+	size_t existed = 0;
+	bool unmake = false;
 	int rc;
 
 	outrecords_init(&prev);
@@ -597,22 +695,34 @@ int outtree_write(struct pf_outtree *t, const char *dir,
 	}
 	for (size_t i = 0; i < t->n; i++)
 		t->files[i].summed = false;
+	existed = existing_prefix(dir);
 	rc = fs_mkdir_p(dir, 0, &w.fail);
 	if (!rc)
 		rc = sorted_view(t, &v);
+	if (!rc && t->n && !(pk = calloc(t->n, sizeof(*pk))))
+		rc = -ENOMEM;
 	if (!rc)
 		rc = outstate_load(dir, &prev);
+	if (!rc) {
+		rc = stage_pinned(&w, v, t->n, pk);
+		unmake = rc && existed < strlen(dir);	/* as if never begun */
+	}
 	/* First, so that a file may become a directory and back. */
 	if (!rc)
 		rc = remove_stale(&w, v, t->n);
 	for (size_t i = 0; !rc && i < t->n; i++)
-		rc = write_one(&w, v[i]);
+		rc = write_one(&w, v[i], &pk[i]);
 	/* Last, so a manifest never lists a file that is not in place yet. */
 	if (!rc)
 		rc = write_records(&w, t);
 out:
 	if (rc && !w.fail && dir)
 		w.fail = strdup(dir);	/* -ENOMEM before any path was tried */
+	for (size_t i = 0; pk && i < t->n; i++)
+		if (pk[i].on)
+			hashwrite_abort(&pk[i].hw);
+	if (unmake)
+		unmake_dirs(dir, existed);
 	w.st.hashed = hashwrite_hashed() - hashed;
 	if (st)
 		*st = w.st;
@@ -622,6 +732,7 @@ out:
 		free(w.fail);
 	outrecords_release(&w.next);
 	outrecords_release(&prev);
+	free(pk);
 	free(v);
 	return rc;
 }

@@ -84,11 +84,6 @@ int fetch_cache_dir(const char *override, char **dir, char **why);
 int fetch_cached(const struct pf_fetch_opts *o, const char *url,
 		 const char *sha256_hex, char **cache_path, char **why);
 
-/* Streams path through SHA-256: 0 when it matches, -EBADMSG with the
- * same mismatch reason, -EINVAL for a bad sha256_hex, -errno with
- * "cannot read 'path': …" when it cannot be read. why may be NULL. */
-int fetch_verify_file(const char *path, const char *sha256_hex, char **why);
-
 /* ---- progress bar (fetch_progress.c); used by fetch_cached ---- */
 
 struct pf_progress {

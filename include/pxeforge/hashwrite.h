@@ -40,6 +40,11 @@ struct pf_hashwrite {
  * temporary file gets mode & 07777 now, whatever the umask. 0 or -errno;
  * on failure w holds nothing. */
 int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode);
+/* The same, the temporary file in tmpdir (on target's file system)
+ * rather than beside target: a file can be written before its directory
+ * exists. */
+int hashwrite_open_in(struct pf_hashwrite *w, const char *target,
+		      const char *tmpdir, mode_t mode);
 /* Hashes and writes. 0 or -errno. */
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len);
 /* Streams fd from its offset to EOF through a 64 KiB buffer; *copied (may
@@ -56,12 +61,14 @@ int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied);
  * failure too. 0 or -errno. */
 int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
 		     struct pf_filesum *sum, bool *replaced);
-/* The same, but when pin (hex SHA-256, may be NULL) is not what was
- * written, the temporary file is dropped and -EBADMSG returned, *sum
- * telling what it was. */
-int hashwrite_commit_pinned(struct pf_hashwrite *w,
-			    const struct pf_filesum *known, const char *pin,
-			    struct pf_filesum *sum, bool *replaced);
+/* Commit in two steps, for a file that must wait for others before it
+ * replaces target. hashwrite_end: *sum is what was written; the
+ * temporary file is closed (few descriptors held, however many wait) and
+ * kept. hashwrite_install: then what hashwrite_commit does with it. Until
+ * then hashwrite_abort drops it. 0 or -errno. */
+int hashwrite_end(struct pf_hashwrite *w, struct pf_filesum *sum);
+int hashwrite_install(struct pf_hashwrite *w, const struct pf_filesum *sum,
+		      const struct pf_filesum *known, bool *replaced);
 /* Drops the temporary file. Accepts NULL and a writer already ended. */
 void hashwrite_abort(struct pf_hashwrite *w);
 

@@ -32,16 +32,16 @@ void inputs_release(struct pf_inputs *in);
  * VMs' disk images. 0 or -ENOMEM. */
 int inputs_collect(const struct pf_plan *plan, struct pf_inputs *in);
 
-/* Fetches every URL input (once per URL) and checks every pinned local
- * input, unless OUT's state file (outdir) shows it was streamed with that
- * hash from the unchanged file. On failure *failed is the input and *why
- * (malloc'd) the reason; the return is fetch_cached's (-EBADMSG for a hash
- * mismatch, -EIO network, -errno). */
+/* Fetches every URL input (once per URL) into the cache; a local input is
+ * used where it is (a pinned one is checked as it is copied: inputs_add).
+ * On failure *failed is the input and *why (malloc'd) the reason; the
+ * return is fetch_cached's (-EBADMSG for a hash mismatch, -EIO network,
+ * -errno). */
 int inputs_resolve(struct pf_inputs *in, const struct pf_fetch_opts *o,
-		   const char *outdir, const struct pf_input **failed,
-		   char **why);
+		   const struct pf_input **failed, char **why);
 
-/* Adds each resolved input to t (0644). 0, -EINVAL, -ENOMEM. */
+/* Adds each resolved input to t (0644), pinned to its sha256 when it has
+ * one (outtree_add_pinned). 0, -EINVAL, -ENOMEM. */
 int inputs_add(const struct pf_inputs *in, struct pf_outtree *t);
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # build with kernel/initrd sources: local files (pinned or not) and URLs
 # fetched from a real HTTP server on 127.0.0.1 (tests/fetch/server.py)
-# into the cache, all checked before OUT is touched.
+# into the cache, all checked before anything in OUT is replaced.
 
 load helpers
 
@@ -141,7 +141,7 @@ inputs() {
 	[ ! -e "$TMP/out" ]
 }
 
-@test "sources: a pinned local file that does not match exits 3 before OUT is touched" {
+@test "sources: a pinned local file that does not match exits 3 and leaves no OUT" {
 	mkdir -p "$TMP/www"
 	inputs
 	profile "$TMP/www/bzImage" "$(sha "$TMP/initrd.img")" initrd.img ""
@@ -302,4 +302,35 @@ YAML
 	run "$PXEFORGE" build "$TMP/in/p.yaml" -o "$TMP/out"
 	assert_success
 	refute_output --partial 'MiB'
+}
+
+@test "sources: a pinned local source is read once on a full build; one wrong pin installs none of them" {
+	mkdir -p "$TMP/www"
+	inputs
+	profile "$TMP/www/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img "$(sha "$TMP/initrd.img")"
+	# LeakSanitizer cannot run under ptrace
+	ASAN_OPTIONS=detect_leaks=0 run strace -f -e trace=openat,open -o "$TMP/trace" \
+		"$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out"
+	assert_success
+	# opened once each: checked while copied, not beforehand as well
+	assert_equal "$(grep -c 'www/bzImage", O_RDONLY' "$TMP/trace")" 1
+	assert_equal "$(grep -c '/initrd.img", O_RDONLY' "$TMP/trace")" 1
+	cmp "$TMP/www/bzImage" "$TMP/out/lab/bzImage"
+	cmp "$TMP/initrd.img" "$TMP/out/lab/initrd"
+	# every file and directory as it was (but OUT's own mtime: the copies
+	# waited there)
+	(cd "$TMP/out" && find . -mindepth 1 -printf '%p %s %i %T@\n' | LC_ALL=C sort) >"$TMP/before"
+	cp "$TMP/out/lab/bzImage" "$TMP/old-bzImage"
+	# a new kernel with its new pin (fine), an initrd that no longer
+	# matches its pin: the kernel, copied first, is not installed either
+	head -c 2000000 /dev/urandom >"$TMP/www/bzImage"
+	want=$(sha "$TMP/initrd.img")
+	printf x >>"$TMP/initrd.img"
+	profile "$TMP/www/bzImage" "$(sha "$TMP/www/bzImage")" initrd.img "$want"
+	run "$PXEFORGE" build -q "$TMP/p.yaml" -o "$TMP/out"
+	assert_failure 3
+	assert_output "pxeforge: error: source '$TMP/initrd.img': sha256 mismatch: expected $want, got $(sha "$TMP/initrd.img")"
+	(cd "$TMP/out" && find . -mindepth 1 -printf '%p %s %i %T@\n' | LC_ALL=C sort) | diff "$TMP/before" -
+	cmp "$TMP/old-bzImage" "$TMP/out/lab/bzImage"
+	[ -z "$(find "$TMP/out" -name '.pxeforge-tmp-*')" ]
 }

@@ -1018,31 +1018,6 @@ static void test_concurrent(void **state)
 	assert_int_equal(entries("cache/sha256"), 1);
 }
 
-static void test_verify_file(void **state)
-{
-	char *why = NULL, want[256], empty_sha[65];
-
-	assert_int_equal(fetch_verify_file("www/blob", blob_sha, &why), 0);
-	assert_null(why);
-	assert_int_equal(sha256_hex("", 0, empty_sha), 0);
-	assert_int_equal(fetch_verify_file("www/blob", empty_sha, &why),
-			 -EBADMSG);
-	snprintf(want, sizeof(want), "sha256 mismatch: expected %s, got %s",
-		 empty_sha, blob_sha);
-	assert_string_equal(why, want);
-	free(why);
-	assert_int_equal(fetch_verify_file("www/empty", empty_sha, NULL), 0);
-	assert_int_equal(fetch_verify_file("www/none", blob_sha, &why), -ENOENT);
-	assert_string_equal(why, "cannot read 'www/none': No such file or directory");
-	free(why);
-	assert_int_equal(fetch_verify_file("www", blob_sha, &why), -EISDIR);
-	assert_string_equal(why, "cannot read 'www': Is a directory");
-	free(why);
-	assert_int_equal(fetch_verify_file("www/blob", "xyz", &why), -EINVAL);
-	assert_string_equal(why, "invalid sha256 'xyz' (64 hex digits expected)");
-	free(why);
-}
-
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void)
@@ -1077,7 +1052,6 @@ int main(void)
 		T(test_progress_bar),
 		T(test_progress_format),
 		T(test_concurrent),
-		T(test_verify_file),
 	};
 	const char *only = getenv("PXEFORGE_TEST_FILTER");	/* "test_tls*" */
 
