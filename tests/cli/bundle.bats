@@ -162,21 +162,7 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 
 @test "a progress bar per large file while the bundle is packed on a terminal; none with -q or off a terminal" {
 	command -v script >/dev/null
-	mkdir "$TMP/in"
-	head -c $((17 * 1048576)) /dev/urandom >"$TMP/in/big.img"
-	head -c 4096 /dev/urandom >"$TMP/in/small.img"
-	cat >"$TMP/in/p.yaml" <<'YAML'
-version: 1
-defaults:
-  kernel: bzImage
-  initrds:
-    - {name: big.img, source: big.img}
-    - {name: small.img, source: small.img}
-hosts:
-  - name: lab
-    macs: ["52:54:00:12:34:56"]
-    cpu: intel
-YAML
+	big_small_profile
 	# OUT first, so that the bar below is the bundle's, not the copy's
 	"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out"
 	script -qec "$PXEFORGE build $TMP/in/p.yaml -o $TMP/out --bundle $TMP/b.tar.zst" /dev/null >"$TMP/tty.out"

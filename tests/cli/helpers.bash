@@ -14,3 +14,24 @@ setup() {
 teardown() {
 	rm -rf "$TMP"
 }
+
+# big_small_profile: $TMP/in/p.yaml, one host whose initrds are big.img
+# (17 MiB, over the 16 MiB from which a progress bar is drawn) and
+# small.img (4 KiB, under it), both local sources beside the profile.
+big_small_profile() {
+	mkdir -p "$TMP/in"
+	head -c $((17 * 1048576)) /dev/urandom >"$TMP/in/big.img"
+	head -c 4096 /dev/urandom >"$TMP/in/small.img"
+	cat >"$TMP/in/p.yaml" <<'YAML'
+version: 1
+defaults:
+  kernel: bzImage
+  initrds:
+    - {name: big.img, source: big.img}
+    - {name: small.img, source: small.img}
+hosts:
+  - name: lab
+    macs: ["52:54:00:12:34:56"]
+    cpu: intel
+YAML
+}

@@ -271,21 +271,7 @@ YAML
 
 @test "sources: a progress bar while a large source is copied into OUT, on a terminal only" {
 	command -v script >/dev/null
-	mkdir "$TMP/in"
-	head -c $((17 * 1048576)) /dev/urandom >"$TMP/in/big.img"
-	head -c 4096 /dev/urandom >"$TMP/in/small.img"
-	cat >"$TMP/in/p.yaml" <<'YAML'
-version: 1
-defaults:
-  kernel: bzImage
-  initrds:
-    - {name: big.img, source: big.img}
-    - {name: small.img, source: small.img}
-hosts:
-  - name: lab
-    macs: ["52:54:00:12:34:56"]
-    cpu: intel
-YAML
+	big_small_profile
 	script -qec "$PXEFORGE build $TMP/in/p.yaml -o $TMP/out" /dev/null >"$TMP/tty.out"
 	grep -q 'lab/big.img .*17.0 MiB / 17.0 MiB *100%' "$TMP/tty.out" ||
 		fail "no bar for lab/big.img: $(cat -v "$TMP/tty.out")"
