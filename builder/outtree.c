@@ -461,6 +461,7 @@ check_source:
 	}
 	if (!rc && w->staging && pk) {
 		pk->hw = hw;
+		pk->hw.bar = NULL;	/* bar is this call's */
 		memcpy(pk->src_fp, src_fp, sizeof(src_fp));
 		pk->on = true;
 		goto out;
