@@ -8,6 +8,7 @@
 #     build EXAMPLE -o TMP                         expect exit 0
 #     render EXAMPLE --host FIRST --target ipxe    expect exit 0
 #   build FIRST-EXAMPLE -o TMP --bundle TMP.tar.zst / .tgz   expect exit 0
+#   the same bundle again, still as written       expect exit 0
 #   verify a tree built from it                   expect exit 0
 #   verify the same tree with a file changed      expect exit 1
 #   for every tests/bad/<name>.yaml case:
@@ -16,6 +17,7 @@
 #   secret init EXISTING                           expect exit 1
 #   containerdisk DISK -o TMP (gzip, zstd)         expect exit 0
 #   containerdisk MISSING -o TMP                   expect exit 3
+#   build with a pinned source, right and wrong    expect exit 0, 3
 #   with the machine's kernel modules tree (libkmod, libarchive):
 #     build a profile with modules_dir, gzip and zstd   expect exit 0
 #     check one naming a module the tree lacks          expect exit 1
@@ -60,6 +62,10 @@ for ex in examples/*.yaml; do
 	[ -f "$ex" ] || continue
 	add 0 build "$ex" -o "@OUT@" --bundle "@OUT@.tar.zst"
 	add 0 build "$ex" -o "@OUT@" --bundle "@OUT@.tgz"
+	# a bundle still as written: the record says so, nothing is packed
+	if "$BIN" build -q "$ex" -o "$WORK/tree2" --bundle "$WORK/tree2.tgz" </dev/null; then
+		add 0 build "$ex" -o "$WORK/tree2" --bundle "$WORK/tree2.tgz"
+	fi
 	# a tree built beforehand (not under valgrind) to verify
 	if "$BIN" build -q "$ex" -o "$WORK/tree" </dev/null; then
 		add 0 verify "$WORK/tree"
@@ -85,6 +91,22 @@ head -c 1048576 /dev/urandom >"$WORK/disk.qcow2"
 add 0 containerdisk "$WORK/disk.qcow2" -o "@OUT@"
 add 0 containerdisk "$WORK/disk.qcow2" -o "@OUT@" --compress zstd --name d.raw --ref latest
 add 3 containerdisk "$WORK/missing.qcow2" -o "@OUT@"
+
+# pinned sources: checked by the copy, installed all or none
+head -c 2097152 /dev/urandom >"$WORK/pinned.img"
+pin=$(sha256sum "$WORK/pinned.img" | cut -d' ' -f1)
+for p in "$pin" "$(printf 'x' | sha256sum | cut -d' ' -f1)"; do
+	cat >"$WORK/pinned-${p:0:8}.yaml" <<-EOF
+	defaults:
+	  kernel: bzImage
+	  initrds: [{ name: big.img, source: pinned.img, sha256: "$p" }]
+	hosts:
+	  - name: lab
+	    macs: ["52:54:00:12:34:56"]
+	    cpu: intel
+	EOF
+	add "$([ "$p" = "$pin" ] && echo 0 || echo 3)" build "$WORK/pinned-${p:0:8}.yaml" -o "@OUT@"
+done
 
 tree=
 for d in /lib/modules/*/; do

@@ -942,6 +942,70 @@ static void test_stream_pinned(void **state)
 	free(dir);
 }
 
+/* Pinned copies wait until every one matched: one wrong pin installs
+ * none, and a first build that fails so leaves no OUT (nor the parents it
+ * made). */
+static void test_stream_pinned_all_or_none(void **state)
+{
+	const char *tmp = *state;
+	char *top = join(tmp, "new"), *dir = join(top, "out");
+	char *a = join(tmp, "a"), *b = join(tmp, "b"), *old;
+	char pa[65], pb[65], bad[65];
+	struct pf_outtree t;
+	struct pf_outstats ws;
+	char *failed = NULL;
+	FILE *fp;
+
+	fp = fopen(a, "w");
+	assert_non_null(fp);
+	fputs("aaa\n", fp);
+	fclose(fp);
+	fp = fopen(b, "w");
+	assert_non_null(fp);
+	fputs("bbb\n", fp);
+	fclose(fp);
+	assert_int_equal(sha256_hex("aaa\n", 4, pa), 0);
+	assert_int_equal(sha256_hex("bbb\n", 4, pb), 0);
+	assert_int_equal(sha256_hex("zzz\n", 4, bad), 0);
+	outtree_init(&t);
+	assert_int_equal(outtree_add_pinned(&t, "h/a", a, 0644, pa), 0);
+	assert_int_equal(outtree_add_pinned(&t, "h/b", b, 0644, bad), 0);
+	add(&t, "boot.ipxe", "#!ipxe\n", 0644);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), -EBADMSG);
+	assert_string_equal(failed, b);
+	free(failed);
+	assert_int_equal(access(top, F_OK), -1);	/* nothing left */
+	assert_int_equal(count_tmp_files(tmp), 0);
+	outtree_release(&t);
+	/* Written once, then a new a (fine) and a wrong b: a stays old. */
+	outtree_init(&t);
+	assert_int_equal(outtree_add_pinned(&t, "h/a", a, 0644, pa), 0);
+	assert_int_equal(outtree_add_pinned(&t, "h/b", b, 0644, pb), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+	outtree_release(&t);
+	fp = fopen(a, "w");
+	assert_non_null(fp);
+	fputs("AAA\n", fp);
+	fclose(fp);
+	assert_int_equal(sha256_hex("AAA\n", 4, pa), 0);
+	outtree_init(&t);
+	assert_int_equal(outtree_add_pinned(&t, "h/a", a, 0644, pa), 0);
+	assert_int_equal(outtree_add_pinned(&t, "h/b", b, 0644, bad), 0);
+	assert_int_equal(outtree_write(&t, dir, &ws, &failed), -EBADMSG);
+	free(failed);
+	free(a);
+	a = join(dir, "h/a");
+	old = slurp(a);
+	assert_string_equal(old, "aaa\n");
+	assert_int_equal(count_tmp_files(dir), 0);
+	outtree_release(&t);
+	free(old);
+	free(a);
+	free(b);
+	free(dir);
+	free(top);
+}
+
 static void test_stream_errors(void **state)
 {
 	const char *tmp = *state;
@@ -1211,6 +1275,8 @@ int main(void)
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_pinned, setup_tmp,
 						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_stream_pinned_all_or_none,
+						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_errors, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stale, setup_tmp,
