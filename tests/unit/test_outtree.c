@@ -734,6 +734,66 @@ static void assert_cmp(const char *a, const char *b)
 	free(cmd);
 }
 
+/* From 16 MiB up the writer bypasses the page cache (O_DIRECT) where the
+ * file system lets it: the same bytes and digest, a tail that is not a
+ * multiple of 4 KiB included, and a full device still reported. */
+static void test_hashwrite_copy_fd_direct(void **state)
+{
+	static const size_t lens[] = { (17u << 20), (17u << 20) + 12345 };
+	const char *tmp = *state;
+	char *src = join(tmp, "src"), *dst = join(tmp, "dst");
+	unsigned char *data = malloc(lens[1]);
+
+	assert_non_null(data);
+	for (size_t i = 0; i < lens[1]; i++)
+		data[i] = (unsigned char)(i * 131 + i / 4093);
+	for (size_t k = 0; k < 2; k++) {
+		struct pf_hashwrite w;
+		struct pf_filesum sum;
+		char want[65];
+		uint64_t copied = 0;
+		bool replaced;
+		int fd;
+
+		assert_int_equal(sha256_hex(data, lens[k], want), 0);
+		fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(fs_write_all(fd, data, lens[k]), 0);
+		assert_int_equal(close(fd), 0);
+		fd = open(src, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+		assert_int_equal(hashwrite_copy_fd(&w, fd, &copied), 0);
+		/* O_DIRECT is off again for whatever comes after */
+		assert_int_equal(fcntl(w.fd, F_GETFL) & O_DIRECT, 0);
+		assert_int_equal(hashwrite_update(&w, "!", 1), 0);
+		assert_int_equal(copied, lens[k]);
+		assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+		assert_int_equal(sum.size, lens[k] + 1);
+		assert_int_equal(truncate(dst, (off_t)lens[k]), 0);
+		assert_cmp(src, dst);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+		assert_int_equal(hashwrite_copy_fd(&w, fd, NULL), 0);
+		assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+		assert_string_equal(sum.sha256, want);
+		/* a full device */
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+		assert_int_equal(close(w.fd), 0);
+		w.fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+		assert_true(w.fd >= 0);
+		assert_int_equal(hashwrite_copy_fd(&w, fd, NULL), -ENOSPC);
+		assert_false(w.read_failed);
+		hashwrite_abort(&w);
+		close(fd);
+	}
+	assert_int_equal(count_tmp_files(tmp), 0);
+	free(data);
+	free(src);
+	free(dst);
+}
+
 /* From 1 MiB up the copy runs on three threads (read, write, hash): the
  * same digest and bytes as one thread, and a failing write neither hangs
  * nor goes unnoticed. */
@@ -1269,6 +1329,8 @@ int main(void)
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd, setup_tmp,
 						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd_direct,
+						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd_threaded,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_incremental,
