@@ -129,7 +129,7 @@ int bundle_records_save(const char *dir, const struct pf_bundle_records *old,
 	json_t *root = json_object(), *list = json_array();
 	struct pf_filesum sum;
 	struct pf_buf out;
-	char *path = NULL, *text = NULL;
+	char *path = NULL;
 	size_t n = 0;
 	bool replaced;
 	int rc = -ENOMEM;
@@ -148,20 +148,19 @@ int bundle_records_save(const char *dir, const struct pf_bundle_records *old,
 		rc = record_json(keep[i], list);
 	if (rc)
 		goto out;
-	rc = -ENOMEM;
-	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!text || buf_printf(&out, "%s\n", text) ||
-	    asprintf(&path, "%s/%s", dir, PF_BUNDLES_NAME) < 0) {
+	rc = outstate_json_text(root, &out);
+	if (!rc && asprintf(&path, "%s/%s", dir, PF_BUNDLES_NAME) < 0) {
 		path = NULL;
-		goto out;
+		rc = -ENOMEM;
 	}
+	if (rc)
+		goto out;
 	/* 0600: pxeforge's bookkeeping, like the state file. */
 	rc = hashwrite_buffer(path, out.data, out.len, 0600, &sum, &replaced);
 out:
 	json_decref(list);
 	json_decref(root);
 	buf_release(&out);
-	free(text);
 	free(path);
 	free(keep);
 	return rc;

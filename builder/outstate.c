@@ -366,10 +366,18 @@ out:
 	return rc;
 }
 
+int outstate_json_text(const json_t *json, struct pf_buf *out)
+{
+	char *text = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc = text ? buf_printf(out, "%s\n", text) : -ENOMEM;
+
+	free(text);
+	return rc;
+}
+
 int outstate_render(const struct pf_outrecords *r, struct pf_buf *out)
 {
 	json_t *root = json_object(), *files = json_array();
-	char *text = NULL;
 	int rc = -ENOMEM;
 
 	if (!root || !files || json_object_set(root, "files", files))
@@ -377,14 +385,9 @@ int outstate_render(const struct pf_outrecords *r, struct pf_buf *out)
 	rc = 0;
 	for (size_t i = 0; i < r->n && !rc; i++)
 		rc = state_entry(&r->v[i], files);
-	if (rc)
-		goto out;
-	rc = -ENOMEM;
-	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (text)
-		rc = buf_printf(out, "%s\n", text);
+	if (!rc)
+		rc = outstate_json_text(root, out);
 out:
-	free(text);
 	json_decref(files);
 	json_decref(root);
 	return rc;

@@ -291,7 +291,6 @@ int manifest_render(const struct pf_outtree *t, struct pf_buf *out)
 {
 	struct pf_outfile **v = NULL;
 	json_t *root = NULL, *files;
-	char *text = NULL;
 	int rc;
 
 	rc = sorted_view(t, &v);
@@ -312,13 +311,8 @@ int manifest_render(const struct pf_outtree *t, struct pf_buf *out)
 		if (rc)
 			goto out;
 	}
-	rc = -ENOMEM;
-	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!text)
-		goto out;
-	rc = buf_printf(out, "%s\n", text);
+	rc = outstate_json_text(root, out);
 out:
-	free(text);
 	json_decref(root);
 	free(v);
 	return rc;

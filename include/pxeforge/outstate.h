@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "pxeforge/buf.h"
 #include "pxeforge/hashwrite.h"
 
@@ -73,6 +75,10 @@ int manifest_load(const char *dir, struct pf_outrecords *r, char *why,
  * unreadable record costs a full rewrite, never a failed build. 0 or
  * -ENOMEM. */
 int outstate_load(const char *dir, struct pf_outrecords *r);
+/* json as pxeforge writes its own files (manifest.json, the state file,
+ * the bundle record): 2-space indent, keys sorted, a trailing newline,
+ * appended to out. 0 or -ENOMEM. */
+int outstate_json_text(const json_t *json, struct pf_buf *out);
 /* The state file's text (jansson, sorted, trailing newline). */
 int outstate_render(const struct pf_outrecords *r, struct pf_buf *out);
 
