@@ -127,22 +127,16 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 		       bool progress, bool *in_tree)
 {
 	struct pf_progress bar;
-	const char *last;
 	struct stat st;
-	int dfd = -1, fd = -1, rc = 0;
+	int fd = -1, rc = 0;
 
 	*in_tree = false;
 	archive_out_tar_entry(ae, e->path, e->mode, 0, "root", mtime, 0);
 	if (S_ISREG(e->mode)) {
 		*in_tree = true;
-		dfd = open_parent_below(root, e->path, &last);
-		if (dfd < 0) {
-			rc = dfd;
-			goto out;
-		}
-		fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open_below(root, e->path, O_RDONLY);
 		if (fd < 0 || fstat(fd, &st) != 0) {
-			rc = -errno;
+			rc = fd < 0 ? fd : -errno;
 			goto out;
 		}
 		if (!S_ISREG(st.st_mode) ||
@@ -172,8 +166,6 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	return rc;
 }
 
@@ -181,16 +173,12 @@ out:
  * for). */
 static int sum_below(int root, const char *path, struct pf_filesum *sum)
 {
-	const char *last;
-	int dfd = open_parent_below(root, path, &last), fd, rc;
+	int fd = open_below(root, path, O_RDONLY), rc;
 
-	if (dfd < 0)
-		return dfd;
-	fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	rc = fd < 0 ? -errno : sha256_fd(fd, sum);
-	if (fd >= 0)
-		close(fd);
-	close(dfd);
+	if (fd < 0)
+		return fd;
+	rc = sha256_fd(fd, sum);
+	close(fd);
 	return rc;
 }
 

@@ -454,6 +454,19 @@ int open_parent_below(int root, const char *rel, const char **last)
 	return fd;
 }
 
+int open_below(int root, const char *rel, int flags)
+{
+	const char *last;
+	int dfd = open_parent_below(root, rel, &last), fd;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, last, flags | O_NOFOLLOW | O_CLOEXEC);
+	fd = fd < 0 ? -errno : fd;
+	close(dfd);
+	return fd;
+}
+
 /* A path that is not there (any more, or not as a directory) is not an
  * error when removing. */
 static bool gone(int err)

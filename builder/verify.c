@@ -54,19 +54,11 @@ static int check_listed(int root, const struct pf_outrecord *rec,
 {
 	struct pf_verify_diff *d;
 	struct pf_filesum got;
-	const char *last;
 	struct stat st;
-	int dfd, fd = -1, rc = 0;
+	int fd, rc;
 
-	dfd = open_parent_below(root, rec->path, &last);
-	if (dfd >= 0) {
-		fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-			    O_CLOEXEC);
-		rc = fd < 0 ? -errno : 0;
-		close(dfd);
-	} else {
-		rc = dfd;
-	}
+	fd = open_below(root, rec->path, O_RDONLY | O_NONBLOCK);
+	rc = fd < 0 ? fd : 0;
 	/* ENOTDIR: a file where a directory on the way should be. */
 	if (rc == -ENOENT || rc == -ENOTDIR)
 		return report(r, PF_VERIFY_MISSING, rec->path, NULL);

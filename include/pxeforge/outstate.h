@@ -86,6 +86,9 @@ int outstate_render(const struct pf_outrecords *r, struct pf_buf *out);
  * component at a time, none of them a symlink; *last points at rel's
  * last component. Returns the fd or -errno. */
 int open_parent_below(int root, const char *rel, const char **last);
+/* Opens rel below root the same way, its last component too (with
+ * O_NOFOLLOW, O_CLOEXEC and flags). Returns the fd or -errno. */
+int open_below(int root, const char *rel, int flags);
 
 /* Removes dir/rel when it is a regular file or a symlink (a directory
  * there is not ours), then each parent up to dir that is left empty.
