@@ -172,7 +172,7 @@ int cmd_build(int argc, char **argv)
 	rc = outtree_write(&tree, out, &st, &failed);
 	if (rc == -EBADMSG && failed) {
 		/* a pinned source (or its cached copy) with other bytes */
-		cli_error("source '%s': sha256 mismatch: expected %s, got %s",
+		cli_error("source '%s': " PF_SHA256_MISMATCH,
 			  failed, st.pin_want, st.pin_got);
 		code = PF_EXIT_IO;
 		goto clean;

@@ -374,7 +374,7 @@ static enum verdict check_hash(struct xfer *x, const char *hex, int *rc,
 	if (strcmp(got, hex) == 0)
 		return DONE;
 	*rc = -EBADMSG;
-	fetch_why(why, "sha256 mismatch: expected %s, got %s", hex, got);
+	fetch_why(why, PF_SHA256_MISMATCH, hex, got);
 	/* Bytes kept from an earlier response may be what differs. */
 	x->restart = x->mixed;
 	return FAIL;

@@ -84,6 +84,10 @@ int fetch_cache_dir(const char *override, char **dir, char **why);
 int fetch_cached(const struct pf_fetch_opts *o, const char *url,
 		 const char *sha256_hex, char **cache_path, char **why);
 
+/* The one wording of a hash that is not the pinned one: the pin, then
+ * what was read. */
+#define PF_SHA256_MISMATCH "sha256 mismatch: expected %s, got %s"
+
 /* ---- progress bar (fetch_progress.c); used by fetch_cached ---- */
 
 struct pf_progress {
