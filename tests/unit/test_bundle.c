@@ -100,25 +100,6 @@ static void check_archive(const char *file, long long mtime)
 	assert_int_equal(archive_read_free(a), ARCHIVE_OK);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *data;
-	long n;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n >= 0);
-	rewind(fp);
-	data = malloc((size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return data;
-}
-
 static void assert_same_bytes(const char *a, const char *b)
 {
 	size_t la, lb;

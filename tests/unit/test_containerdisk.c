@@ -45,26 +45,6 @@ static void write_disk(const char *path, size_t size, uint32_t seed)
 	assert_int_equal(fclose(fp), 0);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	unsigned char *data;
-	long n;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n >= 0);
-	rewind(fp);
-	data = malloc((size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, fp), (size_t)n);
-	data[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return data;
-}
-
 /* No PF_TMP_PREFIX file left in dir. */
 static void assert_no_tmp(const char *dir)
 {
@@ -212,7 +192,8 @@ static void check_image(const char *file, const char *disk, const char *name,
 {
 	static const char *const order[] = { "blobs/", "blobs/sha256/" };
 	size_t flen, dlen, tlen;
-	unsigned char *fdata = slurp(file, &flen), *ddata = slurp(disk, &dlen);
+	unsigned char *fdata = (unsigned char *)slurp(file, &flen);
+	unsigned char *ddata = (unsigned char *)slurp(disk, &dlen);
 	unsigned char *tar;
 	struct image im, layer;
 	const struct blob *mb, *cb, *lb;
@@ -430,8 +411,8 @@ static void test_deterministic_and_unchanged(void **state)
 		assert_int_equal(containerdisk_write(disk, b, &o, &s2, &replaced,
 						     &failed), 0);
 		assert_string_equal(s1.sha256, s2.sha256);
-		d1 = slurp(a, &l1);
-		d2 = slurp(b, &l2);
+		d1 = (unsigned char *)slurp(a, &l1);
+		d2 = (unsigned char *)slurp(b, &l2);
 		assert_int_equal(l1, l2);
 		assert_memory_equal(d1, d2, l1);
 		free(d1);

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "fixture.h"
+#include "slurp.h"
 #include "pxeforge/fetch.h"
 #include "pxeforge/outtree.h"
 
@@ -207,24 +208,6 @@ static void write_bytes(const char *path, const void *data, size_t len)
 	assert_int_equal(fclose(fp), 0);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	unsigned char *data;
-	long n;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	rewind(fp);
-	data = malloc((size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return data;
-}
-
 /* Entries in dir other than . and ..; 0 when dir is missing. */
 static int entries(const char *dir)
 {
@@ -257,7 +240,7 @@ static void assert_cached_blob(const char *path)
 
 	snprintf(want, sizeof(want), "cache/sha256/%s", blob_sha);
 	assert_string_equal(path, want);
-	data = slurp(path, &len);
+	data = (unsigned char *)slurp(path, &len);
 	assert_int_equal(len, BLOB_SIZE);
 	assert_memory_equal(data, blob, BLOB_SIZE);
 	free(data);
@@ -306,7 +289,7 @@ static char *capture_end(int saved)
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	text = slurp("stderr.txt", &len);
+	text = (unsigned char *)slurp("stderr.txt", &len);
 	text[len] = '\0';
 	return (char *)text;
 }

@@ -41,26 +41,11 @@ static void put(const char *path, const char *text)
 	assert_int_equal(fclose(fp), 0);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *data = NULL;
-	size_t len = 0;
-
-	assert_non_null(fp);
-	assert_int_equal(getdelim(&data, &len, '\0', fp) >= 0 || feof(fp), 1);
-	fclose(fp);
-	if (!data)	/* empty file */
-		data = strdup("");
-	assert_non_null(data);
-	return data;
-}
-
 static void assert_file(const char *dir, const char *rel, const char *want,
 			mode_t mode)
 {
 	char *path = join(dir, rel);
-	char *data = slurp(path);
+	char *data = slurp(path, NULL);
 	struct stat st;
 
 	assert_string_equal(data, want);
@@ -184,7 +169,7 @@ static void test_manifest(void **state)
 	assert_null(strstr(out.data, "secret"));
 	m = join(tmp, "manifest.json");
 	{
-		char *text = slurp(m);
+		char *text = slurp(m, NULL);
 
 		assert_string_equal(text, out.data);
 		free(text);
@@ -389,7 +374,7 @@ static void test_write_replaces_symlink(void **state)
 	assert_int_equal(ws.rewritten, 2);
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	data = slurp(victim);
+	data = slurp(victim, NULL);
 	assert_string_equal(data, "#!ipxe\n");
 	free(data);
 	outtree_release(&t);
@@ -827,7 +812,7 @@ static void test_stream_incremental(void **state)
 	assert_string_equal(t.files[0].sum.sha256, want.sha256);
 	assert_int_equal(t.files[0].sum.size, BIG);
 	{
-		char *m = join(dir, "manifest.json"), *text = slurp(m);
+		char *m = join(dir, "manifest.json"), *text = slurp(m, NULL);
 
 		assert_non_null(strstr(text, want.sha256));
 		free(text);
@@ -913,7 +898,7 @@ static void test_stream_pinned(void **state)
 			 -EINVAL);
 	assert_int_equal(outtree_add_pinned(&t, "img/x", src, 0644, pin), 0);
 	assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
-	old = slurp(dst);
+	old = slurp(dst, NULL);
 	assert_string_equal(old, good);
 	outtree_release(&t);
 	/* The same source, another pin: not skipped, not written. */
@@ -926,7 +911,7 @@ static void test_stream_pinned(void **state)
 	assert_string_equal(ws.pin_got, pin);
 	free(failed);
 	free(old);
-	old = slurp(dst);
+	old = slurp(dst, NULL);
 	assert_string_equal(old, good);
 	assert_int_equal(count_tmp_files(dir), 0);
 	assert_int_equal(count_tmp_files(tmp), 0);
@@ -938,7 +923,7 @@ static void test_stream_pinned(void **state)
 	assert_int_equal(outtree_write(&t, dir, &ws, &failed), -EBADMSG);
 	free(failed);
 	free(old);
-	old = slurp(dst);
+	old = slurp(dst, NULL);
 	assert_string_equal(old, good);
 	outtree_release(&t);
 	free(old);
@@ -990,7 +975,7 @@ static void test_stream_pinned_all_or_none(void **state)
 	free(failed);
 	free(a);
 	a = join(dir, "h/a");
-	old = slurp(a);
+	old = slurp(a, NULL);
 	assert_string_equal(old, "aaa\n");
 	assert_int_equal(count_tmp_files(dir), 0);
 	outtree_release(&t);
@@ -1172,7 +1157,7 @@ static int gen_upper(void *ctx, const char *src, const char *target,
 		     char **failed)
 {
 	struct pf_hashwrite hw;
-	char *data = slurp(src);
+	char *data = slurp(src, NULL);
 	int rc;
 
 	(void)failed;

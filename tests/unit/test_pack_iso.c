@@ -26,6 +26,7 @@
 #include "pxeforge/pack.h"
 
 #include "fixture.h"
+#include "slurp.h"
 
 #define SECTOR 2048
 #define MTIME 1700000000LL	/* 2023-11-14 22:13:20 UTC */
@@ -65,29 +66,6 @@ static void write_bytes(const char *path, const void *data, size_t len)
 	assert_int_equal(fwrite(data, 1, len, fp), len);
 	assert_int_equal(fclose(fp), 0);
 }
-
-/* The whole file, malloc'd and NUL-terminated; *len its size. */
-static char *read_bytes(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *data;
-	long n;
-
-	if (!fp)
-		fail_msg("cannot open '%s'", path);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n >= 0);
-	rewind(fp);
-	data = malloc((size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, fp), (size_t)n);
-	data[n] = '\0';
-	assert_int_equal(fclose(fp), 0);
-	*len = (size_t)n;
-	return data;
-}
-
 /* The seed: user-data from a file (0600: it holds secrets), meta-data and
  * network-config from memory, added out of order. */
 static void seed_pack(struct pf_pack *p)
@@ -598,7 +576,7 @@ static void xorriso_extract(void **state)
 		char *data;
 
 		snprintf(path, sizeof(path), "x/%s", files[i].name);
-		data = read_bytes(path, &len);
+		data = slurp(path, &len);
 		assert_int_equal(len, strlen(files[i].content));
 		assert_memory_equal(data, files[i].content, len);
 		free(data);

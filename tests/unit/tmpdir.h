@@ -1,5 +1,6 @@
 /* A fresh scratch directory per test (the cmocka state), removed with
- * everything in it afterwards, and a path join. Include after cmocka.h. */
+ * everything in it afterwards, a path join and a whole-file read.
+ * Include after cmocka.h. */
 #ifndef PXEFORGE_TEST_TMPDIR_H
 #define PXEFORGE_TEST_TMPDIR_H
 
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "slurp.h"
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
