@@ -33,21 +33,34 @@ void archive_out_tar_entry(struct archive_entry *ae, const char *path,
 	archive_entry_set_size(ae, S_ISREG(mode) ? (la_int64_t)size : 0);
 }
 
-#define CHUNK 65536
+/* Aligned, so that a caller may give fd O_DIRECT (see the header). */
+#define CHUNK (1024 * 1024)
+
+/* read(2), retried on EINTR; a read O_DIRECT refuses (EINVAL: an
+ * unaligned offset at the end, a file system without it) is made again
+ * through the page cache. */
+static ssize_t read_chunk(int fd, void *buf, size_t len)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, len);
+	while (r < 0 && (errno == EINTR ||
+			 (errno == EINVAL && fs_drop_direct(fd))));
+	return r;
+}
 
 int archive_out_copy_fd(struct archive *a, int fd, uint64_t size,
 			struct pf_progress *bar, bool *fd_failed)
 {
-	char *chunk = malloc(CHUNK);
+	void *chunk = NULL;
 	uint64_t done = 0;
 	bool fd_err = false;
-	int rc = chunk ? 0 : -ENOMEM;
+	int rc = posix_memalign(&chunk, PF_DIRECT_ALIGN, CHUNK) ? -ENOMEM : 0;
 
 	while (!rc && done < size) {
-		ssize_t r = read(fd, chunk, CHUNK);
+		ssize_t r = read_chunk(fd, chunk, CHUNK);
 
-		if (r < 0 && errno == EINTR)
-			continue;
 		if (r <= 0 || (uint64_t)r > size - done) {
 			/* a read error, or the file shrank or grew */
 			rc = r < 0 ? -errno : -ESTALE;
@@ -62,11 +75,8 @@ int archive_out_copy_fd(struct archive *a, int fd, uint64_t size,
 	}
 	/* grown at the very end: the entry's size is already written */
 	if (!rc) {
-		ssize_t r;
+		ssize_t r = read_chunk(fd, chunk, CHUNK);
 
-		do
-			r = read(fd, chunk, 1);
-		while (r < 0 && errno == EINTR);
 		if (r != 0) {
 			rc = r < 0 ? -errno : -ESTALE;
 			fd_err = true;

@@ -146,6 +146,10 @@ static int write_entry(struct archive *a, struct archive_entry *ae,
 		}
 		archive_entry_set_size(ae, st.st_size);
 		*in_tree = false;
+		/* the build wrote it past the page cache too: reading it
+		 * through the cache would only add a copy */
+		if (st.st_size >= PF_DIRECT_MIN)
+			(void)fs_set_direct(fd, true);
 	}
 	/* ARCHIVE_WARN: a non-ASCII path went in as raw bytes (see below). */
 	if (archive_write_header(a, ae) < ARCHIVE_WARN) {
@@ -257,7 +261,7 @@ static int pack(const struct entries *e, int root, const char *dir,
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
 	struct pf_archive_out s = { .err = 0 };
-	locale_t c_locale, old_locale = (locale_t)0;
+	locale_t c_locale = (locale_t)0, old_locale = (locale_t)0;
 	bool in_tree = false;
 	size_t i = 0;
 	int rc;
@@ -265,8 +269,10 @@ static int pack(const struct entries *e, int root, const char *dir,
 	s.hw.fd = -1;
 	s.hw.tmp = NULL;
 	rc = hashwrite_open(&s.hw, file, mode);
+	if (!rc)
+		rc = hashwrite_direct(&s.hw);	/* bytes no one reads soon */
 	if (rc)
-		return rc;
+		goto out;
 	/* libarchive converts paths from the locale's charset to UTF-8 for
 	 * pax headers, so the bytes would depend on the locale. In the C
 	 * locale (always there) ASCII paths need no pax header and any

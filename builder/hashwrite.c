@@ -172,6 +172,9 @@ static void writer_clear(struct pf_hashwrite *w)
 	w->size = 0;
 	w->unflushed = 0;
 	w->bar = NULL;
+	w->stage = NULL;
+	w->staged = 0;
+	w->direct = false;
 }
 
 void hashwrite_abort(struct pf_hashwrite *w)
@@ -184,6 +187,7 @@ void hashwrite_abort(struct pf_hashwrite *w)
 		unlink(w->tmp);
 	free(w->tmp);
 	free(w->target);
+	free(w->stage);
 	EVP_MD_CTX_free(w->md);
 	writer_clear(w);
 }
@@ -264,15 +268,95 @@ static int write_flushing(int fd, const void *p, size_t len,
 	return rc;
 }
 
+/* Writes with O_DIRECT while *direct; a write it refuses (a tail that
+ * is not a multiple of PF_DIRECT_ALIGN, a file system without O_DIRECT)
+ * clears it, and that and the rest go through the page cache. */
+static int write_out(int fd, bool *direct, const unsigned char *p,
+		     size_t len, uint64_t *since_flush)
+{
+	while (*direct && len) {
+		ssize_t n = 0;
+
+		if (len % PF_DIRECT_ALIGN == 0) {
+			n = write(fd, p, len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno != EINVAL)
+				return -errno;
+		}
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		}
+		/* refused, a tail, or no longer aligned: the page cache */
+		if (n <= 0 || (size_t)n % PF_DIRECT_ALIGN) {
+			if (!fs_set_direct(fd, false))
+				return -EIO;
+			*direct = false;
+		}
+	}
+	return len ? write_flushing(fd, p, len, since_flush) : 0;
+}
+
+#define STAGE_SIZE (1024 * 1024)
+
+int hashwrite_direct(struct pf_hashwrite *w)
+{
+	if (w->stage)
+		return 0;
+	if (posix_memalign((void **)&w->stage, PF_DIRECT_ALIGN, STAGE_SIZE)) {
+		w->stage = NULL;
+		return -ENOMEM;
+	}
+	w->staged = 0;
+	w->direct = fs_set_direct(w->fd, true);
+	return 0;
+}
+
+/* What waits in the stage goes out; the file has O_DIRECT no more. */
+static int stage_flush(struct pf_hashwrite *w)
+{
+	int rc = 0;
+
+	if (w->staged)
+		rc = write_out(w->fd, &w->direct, w->stage, w->staged,
+			       &w->unflushed);
+	w->staged = 0;
+	if (w->direct && !fs_set_direct(w->fd, false) && !rc)
+		rc = -EIO;
+	w->direct = false;
+	return rc;
+}
+
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 {
+	const unsigned char *p = data;
+	int rc = 0;
+
 	if (!len)
 		return 0;
 	if (!EVP_DigestUpdate(w->md, data, len))
 		return -EIO;
 	hashed_total += len;
 	w->size += len;
-	return write_flushing(w->fd, data, len, &w->unflushed);
+	if (!w->stage)
+		return write_flushing(w->fd, data, len, &w->unflushed);
+	while (len && !rc) {
+		size_t n = STAGE_SIZE - w->staged;
+
+		if (n > len)
+			n = len;
+		memcpy(w->stage + w->staged, p, n);
+		w->staged += n;
+		p += n;
+		len -= n;
+		if (w->staged == STAGE_SIZE) {
+			rc = write_out(w->fd, &w->direct, w->stage, STAGE_SIZE,
+				       &w->unflushed);
+			w->staged = 0;
+		}
+	}
+	return rc;
 }
 
 static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t total,
@@ -308,13 +392,9 @@ static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t total,
 #define SLOTS 8
 #define SLOT_SIZE (1024 * 1024)
 #define THREADED_MIN (1024 * 1024)
-/* From this size on the writer bypasses the page cache (O_DIRECT): the
- * kernel's copy into it costs about as much CPU as the SHA-256 does, and
- * the device takes large aligned writes at its own speed. A write it
- * refuses (a tail that is not a multiple of DIRECT_ALIGN, a file system
+/* From PF_DIRECT_MIN on the writer bypasses the page cache. A write it
+ * refuses (a tail that is not a multiple of PF_DIRECT_ALIGN, a file system
  * without O_DIRECT) goes through the page cache, and so does the rest. */
-#define DIRECT_MIN (16 * 1024 * 1024)
-#define DIRECT_ALIGN 4096
 
 struct ring {
 	pthread_mutex_t lock;
@@ -335,8 +415,7 @@ struct stage {
 	int which;			/* 0 writes, 1 hashes */
 };
 
-/* O_DIRECT on or off for fd; false when the file system refuses it. */
-static bool set_direct(int fd, bool on)
+bool fs_set_direct(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -344,31 +423,12 @@ static bool set_direct(int fd, bool on)
 				fl & ~O_DIRECT) == 0;
 }
 
-static int write_slot(struct ring *r, const unsigned char *p, size_t len,
-		      uint64_t *since_flush)
+bool fs_drop_direct(int fd)
 {
-	while (r->direct && len) {
-		ssize_t n = 0;
+	int fl = fcntl(fd, F_GETFL);
 
-		if (len % DIRECT_ALIGN == 0) {
-			n = write(r->out, p, len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno != EINVAL)
-				return -errno;
-		}
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		}
-		/* refused, a tail, or no longer aligned: the page cache */
-		if (n <= 0 || (size_t)n % DIRECT_ALIGN) {
-			if (!set_direct(r->out, false))
-				return -EIO;
-			r->direct = false;
-		}
-	}
-	return len ? write_flushing(r->out, p, len, since_flush) : 0;
+	return fl >= 0 && (fl & O_DIRECT) &&
+	       fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0;
 }
 
 static int stage_do(struct ring *r, int which, const unsigned char *p,
@@ -376,7 +436,7 @@ static int stage_do(struct ring *r, int which, const unsigned char *p,
 {
 	if (which == 1)
 		return EVP_DigestUpdate(r->md, p, len) ? 0 : -EIO;
-	return write_slot(r, p, len, since_flush);
+	return write_out(r->out, &r->direct, p, len, since_flush);
 }
 
 static void *stage_main(void *arg)
@@ -418,9 +478,9 @@ static int copy_threaded(struct pf_hashwrite *w, int fd, uint64_t total,
 	pthread_t tid[2];
 	int started = 0, rc = 0;
 
-	if (posix_memalign((void **)&r.buf, DIRECT_ALIGN, SLOTS * SLOT_SIZE))
+	if (posix_memalign((void **)&r.buf, PF_DIRECT_ALIGN, SLOTS * SLOT_SIZE))
 		return -EAGAIN;
-	r.direct = total >= DIRECT_MIN && set_direct(w->fd, true);
+	r.direct = total >= PF_DIRECT_MIN && fs_set_direct(w->fd, true);
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
 	while (started < 2 &&
@@ -471,7 +531,7 @@ stop:
 		rc = r.err[0] ? r.err[0] : r.err[1];
 	hashed_total += *copied;
 	w->size += *copied;
-	if (r.direct && !set_direct(w->fd, false) && !rc)
+	if (r.direct && !fs_set_direct(w->fd, false) && !rc)
 		rc = -EIO;
 	pthread_cond_destroy(&r.cond);
 	pthread_mutex_destroy(&r.lock);
@@ -487,7 +547,7 @@ int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
 
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		total = (uint64_t)st.st_size;	/* else 0: unknown, for the bar */
-	if (total >= THREADED_MIN)
+	if (total >= THREADED_MIN && !w->stage)
 		rc = copy_threaded(w, fd, total, &n);
 	if (rc == -EAGAIN)
 		rc = copy_plain(w, fd, total, &n);
@@ -551,6 +611,8 @@ int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
 	*replaced = false;
 	rc = sha256_final_hex(w->md, sum->sha256);
 	sum->size = w->size;
+	if (!rc)
+		rc = stage_flush(w);
 	if (rc) {
 		hashwrite_abort(w);
 		return rc;
@@ -561,6 +623,9 @@ int hashwrite_commit(struct pf_hashwrite *w, const struct pf_filesum *known,
 int hashwrite_end(struct pf_hashwrite *w, struct pf_filesum *sum)
 {
 	int rc = sha256_final_hex(w->md, sum->sha256);
+
+	if (!rc)
+		rc = stage_flush(w);
 
 	sum->size = w->size;
 	EVP_MD_CTX_free(w->md);

@@ -34,6 +34,9 @@ struct pf_hashwrite {
 	uint64_t unflushed;	/* written since writeback was last started */
 	bool read_failed;	/* the last error came from hashwrite_copy_fd's fd */
 	struct pf_progress *bar;	/* advanced by hashwrite_copy_fd, or NULL */
+	unsigned char *stage;	/* hashwrite_direct's aligned buffer, or NULL */
+	size_t staged;
+	bool direct;		/* fd has O_DIRECT */
 };
 
 /* Starts a file that will replace target (its directory must exist): the
@@ -45,6 +48,11 @@ int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode);
  * exists. */
 int hashwrite_open_in(struct pf_hashwrite *w, const char *target,
 		      const char *tmpdir, mode_t mode);
+/* From now on hashwrite_update's bytes gather in an aligned buffer of
+ * 1 MiB that is written past the page cache when full (see
+ * PF_DIRECT_MIN), the rest when the file ends: for a large file written
+ * in small pieces (an archive). 0 or -ENOMEM. */
+int hashwrite_direct(struct pf_hashwrite *w);
 /* Hashes and writes. 0 or -errno. */
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len);
 /* Streams fd from its offset to EOF through a 64 KiB buffer; *copied (may
@@ -97,5 +105,16 @@ uint64_t hashwrite_hashed(void);
  * (malloc'd). */
 int fs_write_all(int fd, const void *data, size_t len);
 int fs_mkdir_p(const char *path, size_t from, char **fail);
+
+/* Large files are read and written past the page cache (O_DIRECT), in
+ * buffers and at offsets aligned to PF_DIRECT_ALIGN: the kernel's copy
+ * through the cache costs about as much CPU as SHA-256, and the data is
+ * not read again soon. fs_set_direct: O_DIRECT on or off for fd, false
+ * when the file system refuses it. fs_drop_direct: true when fd had
+ * O_DIRECT and now has not (an I/O it refused may then be made again). */
+#define PF_DIRECT_MIN (16 * 1024 * 1024)
+#define PF_DIRECT_ALIGN 4096
+bool fs_set_direct(int fd, bool on);
+bool fs_drop_direct(int fd);
 
 #endif

@@ -180,6 +180,27 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 	refute_output --partial 'MiB'
 }
 
+@test "large files are read from OUT and the bundle is written past the page cache (O_DIRECT)" {
+	big_small_profile
+	dd if=/dev/zero of="$TMP/probe" bs=4096 count=1 oflag=direct 2>/dev/null ||
+		skip "$TMP's file system refuses O_DIRECT"
+	"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out"
+	ASAN_OPTIONS=detect_leaks=0 run strace -f -y -e trace=fcntl -o "$TMP/trace" \
+		"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out" --bundle "$TMP/b.tar.zst"
+	assert_success
+	# the 17 MiB file of OUT; not the 4 KiB one
+	grep -qE "F_SETFL, [^)]*O_DIRECT" <(grep -F "<$TMP/out/lab/big.img>" "$TMP/trace") ||
+		fail "big.img read through the page cache: $(cat "$TMP/trace")"
+	! grep -F "<$TMP/out/lab/small.img>" "$TMP/trace" | grep -q O_DIRECT || false
+	# the archive's temporary file, beside it
+	grep -qE "F_SETFL, [^)]*O_DIRECT" <(grep -F "<$TMP/.pxeforge-tmp-" "$TMP/trace") ||
+		fail "archive written through the page cache: $(cat "$TMP/trace")"
+	# and what went in is what OUT holds
+	mkdir "$TMP/x"
+	zstd -dcq "$TMP/b.tar.zst" | tar -xf - -C "$TMP/x"
+	cmp "$TMP/in/big.img" "$TMP/x/lab/big.img"
+}
+
 @test "a bundle name without a known extension is a usage error; nothing is written" {
 	for f in b.zip b.tar b.tar.xz b.gz; do
 		run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out" --bundle "$TMP/$f"

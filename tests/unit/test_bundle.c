@@ -304,6 +304,76 @@ static void test_bundle_record(void **state)
 	free(out);
 }
 
+/* A file of 16 MiB and more is read from OUT past the page cache, and
+ * the archive (over 1 MiB) written past it: the entry holds the file's
+ * bytes to the last one (its size no multiple of 4 KiB), and the sum is
+ * the archive's. */
+static void test_bundle_large(void **state)
+{
+	const size_t size = (17u << 20) + 12345;
+	const char *tmp = *state;
+	char *src = join(tmp, "src"), *out = join(tmp, "out");
+	char *f = join(tmp, "b.tar.zst");
+	unsigned char *data = malloc(size), *back = malloc(size);
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	struct pf_bundle_result res;
+	struct pf_filesum sum;
+	struct pf_outtree t;
+	char *failed = NULL;
+	uint64_t x = 88172645463325252ull;
+	size_t got = 0;
+	int fd;
+
+	assert_non_null(data);
+	assert_non_null(back);
+	for (size_t i = 0; i < size; i++) {	/* xorshift: incompressible */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		data[i] = (unsigned char)x;
+	}
+	fd = open(src, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(fs_write_all(fd, data, size), 0);
+	assert_int_equal(close(fd), 0);
+	outtree_init(&t);
+	assert_int_equal(outtree_add_file(&t, "c4140/disk.img", src, 0644), 0);
+	assert_int_equal(outtree_write(&t, out, NULL, NULL), 0);
+	assert_int_equal(bundle_write(&t, out, f, 0, false, &res, &failed), 0);
+	assert_null(failed);
+	fd = open(f, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(sha256_fd(fd, &sum), 0);
+	close(fd);
+	assert_true(sum.size > size);
+	assert_int_equal(res.sum.size, sum.size);
+	assert_string_equal(res.sum.sha256, sum.sha256);
+	assert_non_null(a);
+	assert_int_equal(archive_read_support_filter_all(a), ARCHIVE_OK);
+	assert_int_equal(archive_read_support_format_tar(a), ARCHIVE_OK);
+	assert_int_equal(archive_read_open_filename(a, f, 65536), ARCHIVE_OK);
+	while (archive_read_next_header(a, &ae) == ARCHIVE_OK) {
+		la_ssize_t n;
+
+		if (strcmp(archive_entry_pathname(ae), "c4140/disk.img"))
+			continue;
+		assert_int_equal(archive_entry_size(ae), (la_int64_t)size);
+		while ((n = archive_read_data(a, back + got, size - got)) > 0)
+			got += (size_t)n;
+		assert_int_equal(n, 0);
+	}
+	assert_int_equal(archive_read_free(a), ARCHIVE_OK);
+	assert_int_equal(got, size);
+	assert_memory_equal(back, data, size);
+	outtree_release(&t);
+	free(back);
+	free(data);
+	free(f);
+	free(out);
+	free(src);
+}
+
 /* What the bundle's determinism rests on: libzstd's multi-threaded output
  * does not depend on the number of workers (1 and up). */
 static void test_zstd_threads(void **state)
@@ -352,6 +422,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_modes_and_failures,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_bundle_record, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_bundle_large, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_zstd_threads, setup_tmp,
 						teardown_tmp),

@@ -784,6 +784,87 @@ static void test_hashwrite_copy_fd_threaded(void **state)
 	free(dst);
 }
 
+/* hashwrite_direct: bytes given in pieces of any size gather into 1 MiB
+ * and are written past the page cache where the file system allows it;
+ * the same file and digest as without, tails and empty files too, and a
+ * failing write is reported. */
+static void test_hashwrite_direct(void **state)
+{
+	static const size_t lens[] = { 0, 1, 4096, 1u << 20, (1u << 20) + 1,
+				       (3u << 20) + 12345 };
+	const size_t piece[] = { 7919, 2u << 20, 1 };
+	const size_t max = lens[sizeof(lens) / sizeof(lens[0]) - 1];
+	const char *tmp = *state;
+	char *dst = join(tmp, "dst");
+	unsigned char *data = malloc(max);
+	/* where the file system takes O_DIRECT, the writer must use it */
+	int probe = open(dst, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+	bool direct_fs = probe >= 0;
+
+	if (probe >= 0) {
+		close(probe);
+		assert_int_equal(unlink(dst), 0);
+	}
+	assert_non_null(data);
+	for (size_t i = 0; i < max; i++)
+		data[i] = (unsigned char)(i * 131 + i / 4093);
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		struct pf_hashwrite w;
+		struct pf_filesum sum;
+		char want[65];
+		size_t off = 0, len;
+		bool replaced;
+		char *got;
+
+		assert_int_equal(sha256_hex(data, lens[k], want), 0);
+		assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+		assert_int_equal(hashwrite_direct(&w), 0);
+		assert_int_equal(w.direct, direct_fs);
+		assert_int_equal(!!(fcntl(w.fd, F_GETFL) & O_DIRECT), w.direct);
+		for (size_t p = 0; off < lens[k]; p++) {
+			size_t n = piece[p % 3];
+
+			if (n > lens[k] - off)
+				n = lens[k] - off;
+			assert_int_equal(hashwrite_update(&w, data + off, n), 0);
+			off += n;
+		}
+		/* whole stages went out aligned: still direct */
+		assert_int_equal(w.direct, direct_fs);
+		assert_int_equal(hashwrite_commit(&w, NULL, &sum, &replaced), 0);
+		assert_int_equal(sum.size, lens[k]);
+		assert_string_equal(sum.sha256, want);
+		got = slurp(dst, &len);
+		assert_int_equal(len, lens[k]);
+		assert_memory_equal(got, data, len);
+		free(got);
+		assert_int_equal(unlink(dst), 0);
+	}
+	{
+		/* ENOSPC (/dev/full) from a full stage, and from the tail */
+		struct pf_hashwrite w;
+		struct pf_filesum sum;
+		bool replaced;
+
+		for (int tail = 0; tail < 2; tail++) {
+			assert_int_equal(hashwrite_open(&w, dst, 0644), 0);
+			assert_int_equal(close(w.fd), 0);
+			w.fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+			assert_true(w.fd >= 0);
+			assert_int_equal(hashwrite_direct(&w), 0);
+			assert_int_equal(hashwrite_update(&w, data, tail ? 5 :
+							  1u << 20), tail ? 0 : -ENOSPC);
+			if (tail)
+				assert_int_equal(hashwrite_commit(&w, NULL, &sum,
+								  &replaced), -ENOSPC);
+			hashwrite_abort(&w);
+		}
+	}
+	assert_int_equal(count_tmp_files(tmp), 0);
+	free(data);
+	free(dst);
+}
+
 /* The incremental contract with a large streamed file: read once when
  * new, not at all when unchanged, once when only touched. */
 static void test_stream_incremental(void **state)
@@ -1250,6 +1331,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_hashwrite_copy_fd_threaded,
+						setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_hashwrite_direct,
 						setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stream_incremental,
 						setup_tmp, teardown_tmp),
