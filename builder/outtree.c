@@ -194,7 +194,7 @@ int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
 	return outtree_add_pinned(t, path, src, mode, NULL);
 }
 
-int outtree_add_gen(struct pf_outtree *t, const char *path, const char *src,
+int outtree_add_gen(struct pf_outtree *t, const char *path, const char *from,
 		    const char *recipe, mode_t mode, pf_outgen_fn gen,
 		    void *ctx)
 {
@@ -202,9 +202,9 @@ int outtree_add_gen(struct pf_outtree *t, const char *path, const char *src,
 				.gen = gen, .gen_ctx = ctx };
 	int rc = -ENOMEM;
 
-	if (!src || !*src || !recipe || !gen)
+	if (!from || !path_normalised(from) || !recipe || !gen)
 		return -EINVAL;
-	f.src = strdup(src);
+	f.src = strdup(from);
 	f.recipe = strdup(recipe);
 	if (f.src && f.recipe)
 		rc = outtree_push(t, &f);
@@ -355,6 +355,9 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 			struct parked *pk, const char *full, bool *replaced)
 {
 	const struct pf_outrecord *prev = outrecords_find(w->prev, f->path);
+	/* a gen's input is the tree's file, in OUT by now */
+	char *in_out = f->gen ? join_path(w->dir, f->src) : NULL;
+	const char *src = f->gen ? in_out : f->src;
 	/* what the output is made from: the file, or the generator's recipe */
 	char *key = f->recipe ? NULL : source_key(f->src);
 	const char *from = f->recipe ? f->recipe : key;
@@ -370,7 +373,7 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	int fd = -1, rc = -ENOMEM;
 
 	*replaced = false;
-	if (!from)
+	if (!from || !src)
 		goto out;
 	if (lstat(full, &ost) == 0 && S_ISREG(ost.st_mode) &&
 	    (ost.st_mode & 07777) == (f->mode & 07777))
@@ -386,7 +389,7 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	}
 	/* Unchanged: decided by stat alone, the source is not even opened. */
 	if (out_known && prev->source && !strcmp(prev->source, from) &&
-	    prev->source_stat && stat(f->src, &st) == 0 &&
+	    prev->source_stat && stat(src, &st) == 0 &&
 	    S_ISREG(st.st_mode) && (stat_fingerprint(&st, src_fp),
 				    !strcmp(prev->source_stat, src_fp)) &&
 	    (!f->pin || !strcmp(prev->sum.sha256, f->pin))) {
@@ -397,7 +400,7 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 		goto record;
 	}
 	/* What is read is what the fd says, whatever stat said above. */
-	fd = open(f->src, O_RDONLY | O_CLOEXEC);
+	fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = -errno;
 		goto src_fail;
@@ -408,7 +411,7 @@ static int write_stream(struct writing *w, struct pf_outfile *f,
 	}
 	stat_fingerprint(&st, src_fp);
 	if (f->gen) {
-		rc = f->gen(f->gen_ctx, f->src, full, f->mode, &f->sum,
+		rc = f->gen(f->gen_ctx, src, full, f->mode, &f->sum,
 			    replaced, &w->fail);
 		if (rc)
 			goto out;
@@ -479,11 +482,12 @@ record:
 	goto out;
 src_fail:
 	w->st.source_failed = true;
-	w->fail = strdup(f->src);
+	w->fail = strdup(src);
 out:
 	if (fd >= 0)
 		close(fd);
 	free(key);
+	free(in_out);
 	return rc;
 }
 
@@ -628,6 +632,24 @@ static int stage_pinned(struct writing *w, struct pf_outfile **v, size_t n,
 	return rc;
 }
 
+/* Every gen reads a file of the tree that no gen makes (a bug in the
+ * caller otherwise): checked before anything is written. */
+static int gens_check(struct writing *w, struct pf_outfile **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pf_outfile **from;
+
+		if (!v[i]->gen)
+			continue;
+		from = bsearch(v[i]->src, v, n, sizeof(*v), path_key_cmp);
+		if (!from || (*from)->gen) {
+			w->fail = join_path(w->dir, v[i]->path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* dir's longest prefix that exists, as a length: what a failed first
  * build leaves. */
 static size_t existing_prefix(const char *dir)
@@ -697,6 +719,8 @@ int outtree_write(struct pf_outtree *t, const char *dir,
 	if (!rc && t->n && !(pk = calloc(t->n, sizeof(*pk))))
 		rc = -ENOMEM;
 	if (!rc)
+		rc = gens_check(&w, v, t->n);
+	if (!rc)
 		rc = outstate_load(dir, &prev);
 	if (!rc) {
 		rc = stage_pinned(&w, v, t->n, pk);
@@ -705,8 +729,11 @@ int outtree_write(struct pf_outtree *t, const char *dir,
 	/* First, so that a file may become a directory and back. */
 	if (!rc)
 		rc = remove_stale(&w, v, t->n);
-	for (size_t i = 0; !rc && i < t->n; i++)
-		rc = write_one(&w, v[i], &pk[i]);
+	/* the files gens make last, when what they read is in place */
+	for (int gens = 0; gens < 2; gens++)
+		for (size_t i = 0; !rc && i < t->n; i++)
+			if (!!v[i]->gen == gens)
+				rc = write_one(&w, v[i], &pk[i]);
 	/* Last, so a manifest never lists a file that is not in place yet. */
 	if (!rc)
 		rc = write_records(&w, t);

@@ -9,7 +9,6 @@
 
 #include "pxeforge/containerdisk.h"
 #include "pxeforge/inputs.h"
-#include "pxeforge/outstate.h"
 #include "pxeforge/package.h"
 #include "pxeforge/secret.h"
 #include "pxeforge/suggest.h"
@@ -158,33 +157,34 @@ int package_vm_containerdisks(const struct pf_plan *plan,
 	for (size_t i = 0; i < plan->nvms && !rc; i++) {
 		const struct pf_plan_vm *vm = &plan->vms[i];
 		const struct pf_input *disk = NULL;
-		char *path = NULL, *recipe = NULL, *src;
+		char *from = NULL, *path = NULL, *recipe = NULL;
 
 		if (!vm->build_containerdisk)
 			continue;
-		if (asprintf(&path, "vms/%s/%s", vm->name, vm->disk_file) < 0)
+		if (asprintf(&from, "vms/%s/%s", vm->name, vm->disk_file) < 0)
 			return -ENOMEM;
 		for (size_t j = 0; j < in->n && !disk; j++)
-			if (!strcmp(in->v[j].out, path))
+			if (!strcmp(in->v[j].out, from))
 				disk = &in->v[j];
-		free(path);
-		if (!disk || !disk->path)
+		if (!disk || !disk->path) {
+			free(from);
 			return -EINVAL;	/* inputs_resolve ran first */
+		}
 		containerdisk_opts_init(&o[i]);
 		o[i].mtime = plan->mtime;
 		o[i].disk_name = vm->disk_file;
 		o[i].ref = ref_tag(vm->containerdisk);
 		o[i].progress = progress;
-		src = source_key(disk->path);
-		if (!src ||
-		    asprintf(&path, "vms/%s/containerdisk.tar", vm->name) < 0 ||
-		    asprintf(&recipe, "containerdisk gzip name=%s ref=%s mtime=%lld src=%s",
-			     o[i].disk_name, o[i].ref, o[i].mtime, src) < 0)
+		/* made from OUT's disk.<format>: the image checked against its
+		 * sha256, read once; its state (as OUT's file) is outtree's */
+		if (asprintf(&path, "vms/%s/containerdisk.tar", vm->name) < 0 ||
+		    asprintf(&recipe, "containerdisk gzip name=%s ref=%s mtime=%lld",
+			     o[i].disk_name, o[i].ref, o[i].mtime) < 0)
 			rc = -ENOMEM;
-		free(src);
 		if (!rc)
-			rc = outtree_add_gen(t, path, disk->path, recipe, 0644,
+			rc = outtree_add_gen(t, path, from, recipe, 0644,
 					     cdisk_gen, &o[i]);
+		free(from);
 		free(path);
 		free(recipe);
 	}

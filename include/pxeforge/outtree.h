@@ -15,9 +15,10 @@
 #include "pxeforge/hashwrite.h"
 
 /* Writes target (through the hashing writer: temp file, rename, an
- * unchanged target left alone) from the file src: e.g. an OCI archive of
- * a disk image. *sum is what target holds. On failure *failed (malloc'd)
- * may name the path that failed. 0 or -errno. */
+ * unchanged target left alone) from the file src, one of the tree's files
+ * in OUT: e.g. an OCI archive of a disk image. *sum is what target holds.
+ * On failure *failed (malloc'd) may name the path that failed. 0 or
+ * -errno. */
 typedef int (*pf_outgen_fn)(void *ctx, const char *src, const char *target,
 			    mode_t mode, struct pf_filesum *sum,
 			    bool *replaced, char **failed);
@@ -27,7 +28,7 @@ struct pf_outfile {
 	char *data;	/* content in memory, or NULL when src is set */
 	size_t len;
 	char *src;	/* content streamed from this file when written, or
-			 * the input gen makes it from */
+			 * with gen the tree's path gen makes it from */
 	pf_outgen_fn gen;	/* NULL: src is copied as it is */
 	void *gen_ctx;
 	char *recipe;	/* with gen: src and everything else the output
@@ -63,10 +64,14 @@ int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
  * Same rules and errors. */
 int outtree_add_pinned(struct pf_outtree *t, const char *path,
 		       const char *src, mode_t mode, const char *sha256);
-/* Adds a file that gen makes from src when the tree is written. recipe
- * names src and every option of gen; when it, src and the output are as
- * the state file recorded, gen is not called. Same rules and errors. */
-int outtree_add_gen(struct pf_outtree *t, const char *path, const char *src,
+/* Adds a file that gen makes from another of the tree's files, from,
+ * once that is in place in OUT: gen reads what OUT holds (a pinned
+ * source's checked copy), and a source is read once however many files
+ * are made from it. recipe names every option of gen; when it, OUT's
+ * from and the output are as the state file recorded, gen is not called.
+ * Same rules and errors; a from the tree lacks by the time it is written,
+ * or that is itself made by a gen, fails outtree_write with -EINVAL. */
+int outtree_add_gen(struct pf_outtree *t, const char *path, const char *from,
 		    const char *recipe, mode_t mode, pf_outgen_fn gen,
 		    void *ctx);
 /* Sorts the files by path (bytewise). */

@@ -166,6 +166,22 @@ disk/disk.qcow2 107:107 440"
 	cmp "$TMP/ex/images/nixos-gpu.qcow2" "$TMP/bundle/rootfs/disk/disk.qcow2"
 }
 
+@test "vms: the disk image is read once; the containerDisk is made from OUT's copy of it" {
+	cp -r examples "$TMP/ex"
+	chmod 600 "$TMP/ex/demo-cluster.key"
+	# LeakSanitizer cannot run under ptrace
+	ASAN_OPTIONS=detect_leaks=0 run strace -f -e trace=openat,open -o "$TMP/trace" \
+		"$PXEFORGE" build -q "$TMP/ex/c4140.yaml" -o "$TMP/out"
+	assert_success
+	opened=$(grep -cE 'images/nixos-gpu\.qcow2", [^)]*\) = [0-9]' "$TMP/trace")
+	[ "$opened" -eq 1 ] || fail "the image was opened $opened times: $(grep nixos-gpu "$TMP/trace")"
+	grep -qE 'vms/c4140-gpu/disk\.qcow2", O_RDONLY[^)]*\) = [0-9]' "$TMP/trace" ||
+		fail "the containerDisk was not made from OUT's disk.qcow2"
+	mkdir "$TMP/oci" && tar -xf "$TMP/out/vms/c4140-gpu/containerdisk.tar" -C "$TMP/oci"
+	umoci unpack --image "$TMP/oci:24.11" "$TMP/bundle" >/dev/null
+	cmp "$TMP/ex/images/nixos-gpu.qcow2" "$TMP/bundle/rootfs/disk/disk.qcow2"
+}
+
 @test "vms: render --vm prints the VM's artifacts as build writes them" {
 	build hgx-h200
 	for t in libvirt:domain.xml opennebula:opennebula.tmpl kubevirt:vm.yaml; do

@@ -1232,6 +1232,7 @@ static void test_stale_no_follow(void **state)
 
 /* A generator: target = src upper-cased, through the hashing writer. */
 static int gen_calls;
+static char *gen_src;	/* what the last call read */
 
 static int gen_upper(void *ctx, const char *src, const char *target,
 		     mode_t mode, struct pf_filesum *sum, bool *replaced,
@@ -1243,6 +1244,8 @@ static int gen_upper(void *ctx, const char *src, const char *target,
 
 	(void)failed;
 	gen_calls++;
+	free(gen_src);
+	gen_src = strdup(src);
 	assert_string_equal(ctx, "ctx");
 	for (char *c = data; *c; c++)
 		*c = (char)toupper((unsigned char)*c);
@@ -1257,52 +1260,90 @@ static int gen_upper(void *ctx, const char *src, const char *target,
 	return rc;
 }
 
-static void gen_build(const char *dir, const char *src, const char *recipe,
-		      size_t rewritten)
+/* "vm/in.txt" streamed from src (pinned to pin, when not NULL), and
+ * "vm/up.txt" that gen_upper makes from it (sorted before it, made after
+ * it). */
+static int gen_build(const char *dir, const char *src, const char *pin,
+		     const char *recipe, size_t rewritten)
 {
 	struct pf_outtree t;
 	struct pf_outstats st;
 	char *failed = NULL;
+	int rc;
 
 	outtree_init(&t);
-	assert_int_equal(outtree_add_gen(&t, "vm/up.txt", src, recipe, 0644,
-					 gen_upper, "ctx"), 0);
-	assert_int_equal(outtree_write(&t, dir, &st, &failed), 0);
-	assert_null(failed);
-	assert_int_equal(st.rewritten, rewritten);
+	assert_int_equal(outtree_add_gen(&t, "vm/a-up.txt", "vm/in.txt", recipe,
+					 0644, gen_upper, "ctx"), 0);
+	assert_int_equal(outtree_add_pinned(&t, "vm/in.txt", src, 0644, pin), 0);
+	rc = outtree_write(&t, dir, &st, &failed);
+	if (!rc) {
+		assert_null(failed);
+		assert_int_equal(st.rewritten, rewritten);
+	}
+	free(failed);
 	outtree_release(&t);
+	return rc;
 }
 
+/* A gen reads OUT's copy of the tree's file, after it is in place: the
+ * source is read once, and a pinned one only once it matched. */
 static void test_gen_incremental(void **state)
 {
 	const char *dir = *state;
 	char *out = join(dir, "out"), *src = join(dir, "in.txt");
+	char *in_out = join(out, "vm/in.txt"), *x = join(dir, "x");
+	char one[65], two[65];
 	struct pf_outtree t;
+	char *failed = NULL;
 
+	assert_int_equal(sha256_hex("one\n", 4, one), 0);
+	assert_int_equal(sha256_hex("two\n", 4, two), 0);
 	write_text(src, "one\n");
 	gen_calls = 0;
-	gen_build(out, src, "upper v1", 2);
+	assert_int_equal(gen_build(out, src, one, "upper v1", 3), 0);
 	assert_int_equal(gen_calls, 1);
-	assert_file(out, "vm/up.txt", "ONE\n", 0644);
+	assert_string_equal(gen_src, in_out);
+	assert_file(out, "vm/a-up.txt", "ONE\n", 0644);
 	/* unchanged source, recipe and output: not made again */
-	gen_build(out, src, "upper v1", 0);
+	assert_int_equal(gen_build(out, src, one, "upper v1", 0), 0);
 	assert_int_equal(gen_calls, 1);
 	/* another recipe (an option changed): made again, same bytes kept */
-	gen_build(out, src, "upper v2", 0);
+	assert_int_equal(gen_build(out, src, one, "upper v2", 0), 0);
 	assert_int_equal(gen_calls, 2);
-	/* a changed source */
+	/* a changed source whose pin is still the old one: nothing made */
 	write_text(src, "two\n");
-	gen_build(out, src, "upper v2", 2);
+	assert_int_equal(gen_build(out, src, one, "upper v2", 0), -EBADMSG);
+	assert_int_equal(gen_calls, 2);
+	assert_file(out, "vm/a-up.txt", "ONE\n", 0644);
+	/* and with its pin: made from the new copy */
+	assert_int_equal(gen_build(out, src, two, "upper v2", 3), 0);
 	assert_int_equal(gen_calls, 3);
-	assert_file(out, "vm/up.txt", "TWO\n", 0644);
-	/* rejected: no recipe, no generator */
+	assert_file(out, "vm/a-up.txt", "TWO\n", 0644);
+	/* rejected: no recipe, no generator, a from that is no tree path */
 	outtree_init(&t);
-	assert_int_equal(outtree_add_gen(&t, "a", src, NULL, 0644, gen_upper,
+	assert_int_equal(outtree_add_gen(&t, "a", "b", NULL, 0644, gen_upper,
 					 NULL), -EINVAL);
-	assert_int_equal(outtree_add_gen(&t, "a", src, "r", 0644, NULL, NULL),
+	assert_int_equal(outtree_add_gen(&t, "a", "b", "r", 0644, NULL, NULL),
 			 -EINVAL);
+	assert_int_equal(outtree_add_gen(&t, "a", "/b", "r", 0644, gen_upper,
+					 NULL), -EINVAL);
 	assert_int_equal(t.n, 0);
+	/* a from the tree lacks, or made by a gen: nothing is written */
+	assert_int_equal(outtree_add_gen(&t, "x/a", "x/b", "r", 0644, gen_upper,
+					 "ctx"), 0);
+	assert_int_equal(outtree_write(&t, dir, NULL, &failed), -EINVAL);
+	free(failed);
+	assert_int_equal(outtree_add_gen(&t, "x/b", "x/a", "r", 0644, gen_upper,
+					 "ctx"), 0);
+	assert_int_equal(outtree_write(&t, dir, NULL, &failed), -EINVAL);
+	free(failed);
+	assert_int_equal(access(x, F_OK), -1);
+	assert_int_equal(gen_calls, 3);
 	outtree_release(&t);
+	free(gen_src);
+	gen_src = NULL;
+	free(x);
+	free(in_out);
 	free(out);
 	free(src);
 }
