@@ -713,13 +713,13 @@ int outtree_write(struct pf_outtree *t, const char *dir,
 	for (size_t i = 0; i < t->n; i++)
 		t->files[i].summed = false;
 	existed = existing_prefix(dir);
-	rc = fs_mkdir_p(dir, 0, &w.fail);
-	if (!rc)
-		rc = sorted_view(t, &v);
-	if (!rc && t->n && !(pk = calloc(t->n, sizeof(*pk))))
-		rc = -ENOMEM;
+	rc = sorted_view(t, &v);
 	if (!rc)
 		rc = gens_check(&w, v, t->n);
+	if (!rc)
+		rc = fs_mkdir_p(dir, 0, &w.fail);
+	if (!rc && t->n && !(pk = calloc(t->n, sizeof(*pk))))
+		rc = -ENOMEM;
 	if (!rc)
 		rc = outstate_load(dir, &prev);
 	if (!rc) {

@@ -34,7 +34,8 @@ int archive_out_compress(struct archive *a, enum pf_compress c, int level,
  * and not one more: a file shorter or longer than size changed while it
  * was read (-ESTALE). *fd_failed (may be NULL) tells fd's failures (a
  * read error, -ESTALE) from a's (-EIO), -ENOMEM. bar (may be NULL) is
- * advanced as bytes go in. */
+ * advanced as bytes go in. fd may have O_DIRECT (fs_set_direct: a file
+ * not read again soon); a read it refuses is made through the page cache. */
 int archive_out_copy_fd(struct archive *a, int fd, uint64_t size,
 			struct pf_progress *bar, bool *fd_failed);
 

@@ -31,8 +31,8 @@ struct pf_outfile {
 			 * with gen the tree's path gen makes it from */
 	pf_outgen_fn gen;	/* NULL: src is copied as it is */
 	void *gen_ctx;
-	char *recipe;	/* with gen: src and everything else the output
-			 * depends on, compared with the state file's */
+	char *recipe;	/* with gen: every option of gen, compared with
+			 * the state file's */
 	char *pin;	/* the SHA-256 (hex) src must have, or NULL */
 	mode_t mode;	/* 0644, or 0600 for secrets (kept out of the manifest) */
 	bool summed;	/* sum is set: outtree_write wrote (or kept) the file */
