@@ -18,6 +18,7 @@
 #   containerdisk DISK -o TMP (gzip, zstd)         expect exit 0
 #   containerdisk MISSING -o TMP                   expect exit 3
 #   build with a pinned source, right and wrong    expect exit 0, 3
+#   the same with --bundle TMP.tgz (17 MiB: O_DIRECT)  expect exit 0
 #   with the machine's kernel modules tree (libkmod, libarchive):
 #     build a profile with modules_dir, gzip and zstd   expect exit 0
 #     check one naming a module the tree lacks          expect exit 1
@@ -92,8 +93,10 @@ add 0 containerdisk "$WORK/disk.qcow2" -o "@OUT@"
 add 0 containerdisk "$WORK/disk.qcow2" -o "@OUT@" --compress zstd --name d.raw --ref latest
 add 3 containerdisk "$WORK/missing.qcow2" -o "@OUT@"
 
-# pinned sources: checked by the copy, installed all or none
-head -c 2097152 /dev/urandom >"$WORK/pinned.img"
+# pinned sources: checked by the copy, installed all or none; over
+# 16 MiB, with a tail, so that the copy, the bundle's read of it and the
+# archive's 1 MiB stages go past the page cache (O_DIRECT)
+head -c $((17 * 1048576 + 4321)) /dev/urandom >"$WORK/pinned.img"
 pin=$(sha256sum "$WORK/pinned.img" | cut -d' ' -f1)
 for p in "$pin" "$(printf 'x' | sha256sum | cut -d' ' -f1)"; do
 	cat >"$WORK/pinned-${p:0:8}.yaml" <<-EOF
@@ -107,6 +110,7 @@ for p in "$pin" "$(printf 'x' | sha256sum | cut -d' ' -f1)"; do
 	EOF
 	add "$([ "$p" = "$pin" ] && echo 0 || echo 3)" build "$WORK/pinned-${p:0:8}.yaml" -o "@OUT@"
 done
+add 0 build "$WORK/pinned-${pin:0:8}.yaml" -o "@OUT@" --bundle "@OUT@.tgz"
 
 tree=
 for d in /lib/modules/*/; do
