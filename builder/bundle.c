@@ -336,7 +336,7 @@ int bundle_write(const struct pf_outtree *t, const char *dir,
 	struct pf_bundle_record rec = { 0 };
 	char recipe[65], fp[PF_FINGERPRINT_MAX];
 	struct stat st;
-	bool secret, still = false;
+	bool secret, still;
 	mode_t mode;
 	int root = -1, rc;
 
@@ -369,11 +369,8 @@ int bundle_write(const struct pf_outtree *t, const char *dir,
 		goto out;
 	mode = secret ? 0600 : 0644;
 	prev = bundle_records_find(&recs, rec.file);
-	if (prev && lstat(file, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 07777) == mode) {
-		stat_fingerprint(&st, fp);
-		still = !strcmp(prev->stat, fp);
-	}
+	still = prev && bundle_record_current(prev, &st) &&
+		(st.st_mode & 07777) == mode;
 	res->entries = e.n;
 	if (still && !strcmp(prev->recipe, recipe)) {
 		res->sum = prev->sum;	/* the very file made from this tree */

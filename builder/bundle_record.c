@@ -104,15 +104,14 @@ static int record_json(const struct pf_bundle_record *rec, json_t *list)
 	return e && !json_array_append_new(list, e) ? 0 : -ENOMEM;
 }
 
-/* The file is still the one the record describes. */
-static bool still_there(const struct pf_bundle_record *rec)
+bool bundle_record_current(const struct pf_bundle_record *rec,
+			   struct stat *st)
 {
 	char fp[PF_FINGERPRINT_MAX];
-	struct stat st;
 
-	if (lstat(rec->file, &st) != 0 || !S_ISREG(st.st_mode))
+	if (lstat(rec->file, st) != 0 || !S_ISREG(st->st_mode))
 		return false;
-	stat_fingerprint(&st, fp);
+	stat_fingerprint(st, fp);
 	return !strcmp(fp, rec->stat);
 }
 
@@ -126,6 +125,7 @@ int bundle_records_save(const char *dir, const struct pf_bundle_records *old,
 			const struct pf_bundle_record *rec)
 {
 	const struct pf_bundle_record **keep;
+	struct stat st;
 	json_t *root = json_object(), *list = json_array();
 	struct pf_filesum sum;
 	struct pf_buf out;
@@ -140,7 +140,8 @@ int bundle_records_save(const char *dir, const struct pf_bundle_records *old,
 		goto out;
 	keep[n++] = rec;
 	for (size_t i = 0; i < old->n; i++)
-		if (strcmp(old->v[i].file, rec->file) && still_there(&old->v[i]))
+		if (strcmp(old->v[i].file, rec->file) &&
+		    bundle_record_current(&old->v[i], &st))
 			keep[n++] = &old->v[i];
 	qsort(keep, n, sizeof(*keep), file_cmp);
 	rc = 0;

@@ -8,7 +8,9 @@
 #ifndef PXEFORGE_BUNDLE_RECORD_H
 #define PXEFORGE_BUNDLE_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "pxeforge/hashwrite.h"
 #include "pxeforge/outstate.h"
@@ -33,6 +35,10 @@ int bundle_records_load(const char *dir, struct pf_bundle_records *r);
 /* The record for file (absolute), or NULL. */
 const struct pf_bundle_record *
 bundle_records_find(const struct pf_bundle_records *r, const char *file);
+/* rec's file is still the one it describes (a regular file with the
+ * recorded stat fingerprint); *st is what lstat found. */
+bool bundle_record_current(const struct pf_bundle_record *rec,
+			   struct stat *st);
 /* Writes dir's record anew: rec, and those of old for other files that
  * are still as recorded (a file replaced or removed since is not ours to
  * remember). 0 or -errno. */
