@@ -19,7 +19,6 @@
 #include "pxeforge/containerdisk.h"
 #include "pxeforge/fetch.h"
 
-
 struct layer_sink {
 	EVP_MD_CTX *tar_md;	/* the uncompressed tar: diff_id */
 	EVP_MD_CTX *gz_md;	/* the compressed bytes: digest */

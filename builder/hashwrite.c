@@ -392,9 +392,6 @@ static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t total,
 #define SLOTS 8
 #define SLOT_SIZE (1024 * 1024)
 #define THREADED_MIN (1024 * 1024)
-/* From PF_DIRECT_MIN on the writer bypasses the page cache. A write it
- * refuses (a tail that is not a multiple of PF_DIRECT_ALIGN, a file system
- * without O_DIRECT) goes through the page cache, and so does the rest. */
 
 struct ring {
 	pthread_mutex_t lock;
@@ -407,7 +404,8 @@ struct ring {
 	int err[2];			/* the writer's / the hasher's error */
 	EVP_MD_CTX *md;
 	int out;
-	bool direct;			/* out has O_DIRECT */
+	bool direct;			/* out has O_DIRECT (write_out):
+					 * from PF_DIRECT_MIN on */
 };
 
 struct stage {
@@ -626,7 +624,6 @@ int hashwrite_end(struct pf_hashwrite *w, struct pf_filesum *sum)
 
 	if (!rc)
 		rc = stage_flush(w);
-
 	sum->size = w->size;
 	EVP_MD_CTX_free(w->md);
 	w->md = NULL;

@@ -55,8 +55,9 @@ int hashwrite_open_in(struct pf_hashwrite *w, const char *target,
 int hashwrite_direct(struct pf_hashwrite *w);
 /* Hashes and writes. 0 or -errno. */
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len);
-/* Streams fd from its offset to EOF through a 64 KiB buffer; *copied (may
- * be NULL) counts the bytes. On a read error w->read_failed is set. w->bar
+/* Streams fd from its offset to EOF (from 1 MiB on, read, written and
+ * hashed on three threads; after hashwrite_direct, through its stage);
+ * *copied (may be NULL) counts the bytes. On a read error w->read_failed is set. w->bar
  * (set after hashwrite_open), when not NULL, is advanced against fd's
  * size. */
 int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied);
