@@ -36,13 +36,13 @@ SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 SAN_CFLAGS   = $(BASE_CFLAGS) $(CPPFLAGS) $(SAN_FLAGS)
 # cmocka test functions take `void **state` that most tests never use.
-TEST_CFLAGS  = $(SAN_CFLAGS) -Itests/unit -Wno-unused-parameter
+TEST_CFLAGS  = $(SAN_CFLAGS) -Itests/unit -Ibuilder -Wno-unused-parameter
 
-SRCS         := $(sort $(wildcard builder/*.c))
-LIB_SRCS     := $(filter-out builder/main.c,$(SRCS))
+SRCS         := $(sort $(wildcard builder/*/*.c))
+LIB_SRCS     := $(filter-out builder/cli/main.c,$(SRCS))
 
 # cloud-init/ is embedded: scripts/embed.sh turns its files into
-# build/gen/fragments.c (fragment_get(), include/pxeforge/fragments.h).
+# build/gen/fragments.c (fragment_get(), include/pxeforge/lib/fragments.h).
 FRAG_FILES   := $(sort $(shell find cloud-init -type f 2>/dev/null))
 GEN_SRC      := build/gen/fragments.c
 GEN_OBJ      := build/obj/gen/fragments.o

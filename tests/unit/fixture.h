@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pxeforge/diag.h"
-#include "pxeforge/pciid.h"
+#include "pxeforge/lib/diag.h"
+#include "pxeforge/lib/pciid.h"
 
 struct fixture {
 	char dir[64];

@@ -3,9 +3,9 @@
 #ifndef PXEFORGE_TEST_PLANFIX_H
 #define PXEFORGE_TEST_PLANFIX_H
 
-#include "pxeforge/diag.h"
-#include "pxeforge/plan.h"
-#include "pxeforge/profile.h"
+#include "pxeforge/lib/diag.h"
+#include "pxeforge/plan/plan.h"
+#include "pxeforge/profile/profile.h"
 
 #include "fixture.h"
 

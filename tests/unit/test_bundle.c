@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pxeforge/bundle.h"
-#include "pxeforge/bundle_record.h"
-#include "pxeforge/outtree.h"
+#include "pxeforge/out/bundle_record.h"
+#include "pxeforge/out/outtree.h"
+#include "pxeforge/package/bundle.h"
 #include "tmpdir.h"
 
 

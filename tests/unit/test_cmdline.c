@@ -1,4 +1,4 @@
-/* Unit tests for builder/cmdline.c: merging, repeats, conflicts, the
+/* Unit tests for builder/plan/cmdline.c: merging, repeats, conflicts, the
  * tokens iPXE would misread, and the UEFI length limit. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxeforge/cmdline.h"
-#include "pxeforge/diag.h"
+#include "pxeforge/lib/diag.h"
+#include "pxeforge/plan/cmdline.h"
 
 struct fx {
 	struct pf_cmdline cl;

@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "pxeforge/containerdisk.h"
+#include "pxeforge/package/containerdisk.h"
 #include "tmpdir.h"
 
 #define DISK_SIZE 300001	/* not a multiple of any block size */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxeforge/diag.h"
+#include "pxeforge/lib/diag.h"
 
 /* What diag_print writes, as one string (caller frees). */
 static char *printed(struct pf_diag *d)

@@ -24,8 +24,9 @@
 
 #include "fixture.h"
 #include "slurp.h"
-#include "pxeforge/fetch.h"
-#include "pxeforge/outtree.h"
+#include "pxeforge/fetch/fetch.h"
+#include "pxeforge/lib/progress.h"
+#include "pxeforge/out/outtree.h"
 
 #define BLOB_SIZE (2u * 1024 * 1024)
 /* The hash of no file here: never a cache hit. */

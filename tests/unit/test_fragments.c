@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxeforge/fragments.h"
+#include "pxeforge/lib/fragments.h"
 
 #define ROOT "cloud-init/"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "pxeforge/vm.h"
+#include "pxeforge/plan/vm.h"
 
 #include "fixture.h"
 

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pxeforge/diag.h"
-#include "pxeforge/modclosure.h"
-#include "pxeforge/strlist.h"
+#include "pxeforge/lib/diag.h"
+#include "pxeforge/lib/strlist.h"
+#include "pxeforge/plan/modclosure.h"
 
 #include "fixture.h"
 

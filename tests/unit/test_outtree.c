@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pxeforge/hashwrite.h"
-#include "pxeforge/outtree.h"
+#include "pxeforge/lib/hashwrite.h"
+#include "pxeforge/out/outtree.h"
 #include "tmpdir.h"
 
 #define SHA_ONE "2c8b08da5ce60398e1f19af0e5dccc744df274b826abe585eaba68c525434806"

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pxeforge/buf.h"
-#include "pxeforge/pack.h"
-#include "pxeforge/profile.h"
+#include "pxeforge/lib/buf.h"
+#include "pxeforge/package/pack.h"
+#include "pxeforge/profile/profile.h"
 
 #include "fixture.h"
 

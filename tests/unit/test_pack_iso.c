@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pxeforge/buf.h"
-#include "pxeforge/pack.h"
+#include "pxeforge/lib/buf.h"
+#include "pxeforge/package/pack.h"
 
 #include "fixture.h"
 #include "slurp.h"

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pxeforge/diag.h"
-#include "pxeforge/pciid.h"
-#include "pxeforge/plan.h"
-#include "pxeforge/profile.h"
+#include "pxeforge/lib/diag.h"
+#include "pxeforge/lib/pciid.h"
+#include "pxeforge/plan/plan.h"
+#include "pxeforge/profile/profile.h"
 
 #include "planfix.h"
 

@@ -14,13 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pxeforge/cloudinit.h"
-#include "pxeforge/diag.h"
-#include "pxeforge/plan.h"
-#include "pxeforge/profile.h"
-#include "pxeforge/secret.h"
-#include "pxeforge/sshkey.h"
-#include "pxeforge/vm.h"
+#include "pxeforge/lib/diag.h"
+#include "pxeforge/lib/secret.h"
+#include "pxeforge/lib/sshkey.h"
+#include "pxeforge/plan/cloudinit.h"
+#include "pxeforge/plan/plan.h"
+#include "pxeforge/plan/vm.h"
+#include "pxeforge/profile/profile.h"
 
 #include "planfix.h"
 

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pxeforge/diag.h"
-#include "pxeforge/node.h"
-#include "pxeforge/pciid.h"
-#include "pxeforge/profile.h"
+#include "pxeforge/lib/diag.h"
+#include "pxeforge/lib/pciid.h"
+#include "pxeforge/profile/node.h"
+#include "pxeforge/profile/profile.h"
 
 #include "fixture.h"
 

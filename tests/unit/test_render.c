@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxeforge/render.h"
+#include "pxeforge/render/render.h"
 
-/* builder/cmdline.c is not linked here: the cmdline array is filled and
+/* builder/plan/cmdline.c is not linked here: the cmdline array is filled and
  * freed by hand. */
 static void add_param(struct pf_plan_host *h, const char *key,
 		      const char *value)

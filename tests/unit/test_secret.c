@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pxeforge/cli.h"
-#include "pxeforge/secret.h"
+#include "cli/cli.h"
+#include "pxeforge/lib/secret.h"
 
 struct tmp {
 	char dir[64];

@@ -18,8 +18,8 @@
 
 #include <openssl/evp.h>
 
-#include "pxeforge/secret.h"
-#include "pxeforge/sshkey.h"
+#include "pxeforge/lib/secret.h"
+#include "pxeforge/lib/sshkey.h"
 #include "tmpdir.h"
 
 /* RFC 8032, section 7.1, TEST 1. */

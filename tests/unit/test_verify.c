@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pxeforge/outstate.h"
-#include "pxeforge/outtree.h"
-#include "pxeforge/verify.h"
+#include "pxeforge/out/outstate.h"
+#include "pxeforge/out/outtree.h"
+#include "pxeforge/out/verify.h"
 #include "tmpdir.h"
 
 #define SHA_X "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

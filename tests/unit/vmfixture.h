@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxeforge/vm.h"
+#include "pxeforge/plan/vm.h"
 
 static inline char *vmf_strdup(const char *s)
 {

@@ -1,0 +1,51 @@
+/* Command layer: argv parsing and the messages users see. Stages below
+ * return error codes; only this layer prints. */
+#ifndef PXEFORGE_CLI_H
+#define PXEFORGE_CLI_H
+
+#include <stdio.h>
+
+#include "pxeforge/plan/plan.h"
+#include "pxeforge/profile/profile.h"
+
+#define PXEFORGE_VERSION "0.1.0"
+
+enum pf_exit {
+	PF_EXIT_OK = 0,
+	PF_EXIT_INVALID = 1,	/* the profile or input is invalid */
+	PF_EXIT_USAGE = 2,
+	PF_EXIT_IO = 3,		/* I/O, network or external failure */
+};
+
+struct pf_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;	/* "build PROFILE [-o OUT]" */
+	const char *summary;	/* one line for the overview */
+};
+
+int cmd_build(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_containerdisk(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_secret(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* Parse, validate and plan; prints every problem (sorted) to stderr.
+ * Returns PF_EXIT_OK with *profile and *plan set, or an exit code. */
+int cli_load(const char *path, struct pf_profile **profile,
+	     struct pf_plan **plan);
+void cli_unload(struct pf_profile *profile, struct pf_plan *plan);
+/* "2 hosts" or "1 host, 1 VM": what a plan holds, for summaries. */
+void cli_print_counts(FILE *fp, const struct pf_plan *plan);
+
+/* SOURCE_DATE_EPOCH (0 to 4294967295) into *out, 0 when unset; -EINVAL
+ * when it is not such a number. */
+int cli_source_date_epoch(long long *out);
+
+/* "pxeforge: error: ..." / usage errors with the hint to --help. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

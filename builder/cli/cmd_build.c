@@ -1,0 +1,220 @@
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pxeforge/package/bundle.h"
+#include "cli.h"
+#include "pxeforge/out/inputs.h"
+#include "pxeforge/package/package.h"
+
+static const char build_help[] =
+	"usage: pxeforge build PROFILE [-o OUT] [--bundle FILE] [--cache DIR] [-q]\n"
+	"\n"
+	"Validates PROFILE and writes every artifact for every host into OUT\n"
+	"(default: out):\n"
+	"  OUT/boot.ipxe                  dispatcher: chains hosts/<mac>.ipxe\n"
+	"  OUT/hosts/<mac>.ipxe           the host's script, one copy per MAC\n"
+	"  OUT/<host>/netboot.ipxe        kernel line, initrd lines, boot\n"
+	"  OUT/<host>/cmdline             the exact kernel command line\n"
+	"  OUT/<host>/modprobe.d/vfio.conf, modules-load.d/vfio.conf\n"
+	"  OUT/<host>/nixos/boot.nix      boot.kernelParams, boot.initrd.kernelModules\n"
+	"  OUT/<host>/overlay.cpio.gz     initrd overlay loaded after the host's initrds:\n"
+	"                                 etc/modprobe.d, etc/modules-load.d and, with\n"
+	"                                 modules_dir, the modules' closure (.zst with\n"
+	"                                 overlay_compression: zstd) and, with\n"
+	"                                 cloud_init seed: overlay, the NoCloud seed\n"
+	"  OUT/<host>/cloud-init/         user-data (0600), meta-data, network-config:\n"
+	"                                 NoCloud payloads for hosts with cloud_init\n"
+	"  OUT/<host>/cidata.iso          the same seed on a volume labelled cidata\n"
+	"  OUT/<host>/<kernel, initrds>   the files whose 'source' the profile gives\n"
+	"  OUT/vms/<vm>/                  per VM (vms[]): vm.yaml (KubeVirt, with a\n"
+	"                                 containerdisk), domain.xml (libvirt),\n"
+	"                                 opennebula.tmpl, disk.<format> (a disk image),\n"
+	"                                 containerdisk.tar (image and containerdisk:\n"
+	"                                 an OCI archive for skopeo copy), cloud-init/\n"
+	"                                 and cidata.iso\n"
+	"  OUT/kubevirt/permitted-host-devices.yaml  the fleet's devices for KubeVirt\n"
+	"  OUT/manifest.json              path, size and sha256 of every file but the\n"
+	"                                 secrets (mode 0600)\n"
+	"\n"
+	"A 'source' that is an http(s) URL is downloaded into the cache (resumed,\n"
+	"retried, TLS verified) and used only when it matches its 'sha256'; a\n"
+	"local source with a 'sha256' is checked while it is copied, before\n"
+	"anything in OUT is replaced. A failed download or a wrong hash exits 3,\n"
+	"naming the URL or file and why, and leaves OUT and the cache as they\n"
+	"were.\n"
+	"\n"
+	"Nothing is written unless the whole profile is valid. Each file is\n"
+	"hashed while it is written to a temporary name and renamed; unchanged\n"
+	"files are left as they are (mtime too). Files an earlier build wrote\n"
+	"(listed in OUT/manifest.json or OUT/.pxeforge-state.json) that this\n"
+	"build does not are removed; files pxeforge never wrote are left alone.\n"
+	"Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH, else\n"
+	"the profile's source_date_epoch, else 0.\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output OUT    output directory (created if missing)\n"
+	"  -b, --bundle FILE   then write all of OUT (manifest.json and secrets\n"
+	"                      included) to FILE, a tar archive compressed by\n"
+	"                      its extension: .tar.zst or .tzst (zstd level 10),\n"
+	"                      .tar.gz or .tgz (gzip). Byte-identical for the same\n"
+	"                      inputs: sorted entries, owner root (0:0), mtime\n"
+	"                      SOURCE_DATE_EPOCH. Mode 0600 when OUT has secrets.\n"
+	"                      Not packed again while FILE is still the archive\n"
+	"                      written from the same OUT (OUT/.pxeforge-bundles.json).\n"
+	"  -c, --cache DIR     where downloads are kept by their sha256 (default:\n"
+	"                      $XDG_CACHE_HOME/pxeforge or ~/.cache/pxeforge)\n"
+	"  -q, --quiet         no progress bar, no summary line (the bar is drawn\n"
+	"                      only when stderr is a terminal)\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit status: 0 ok, 1 invalid profile, 2 usage, 3 I/O error.\n";
+
+int cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "cache", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = "out", *bundle = NULL, *cache = NULL;
+	const struct pf_input *bad_input = NULL;
+	struct pf_fetch_opts fo;
+	struct pf_inputs inputs;
+	struct pf_cdisk_opts *cdisk_opts = NULL;
+	char *why = NULL;
+	struct pf_bundle_result br;
+	struct pf_outstats st;
+	struct pf_outtree tree;
+	struct pf_profile *p = NULL;
+	struct pf_plan *plan = NULL;
+	char *failed = NULL;
+	bool quiet = false;
+	int c, rc, code;
+
+	outtree_init(&tree);
+	inputs_init(&inputs);
+	while ((c = getopt_long(argc, argv, "o:b:c:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'b':
+			bundle = optarg;
+			break;
+		case 'c':
+			cache = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(build_help, stdout);
+			return PF_EXIT_OK;
+		default:
+			return cli_usage_error("build", "invalid option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("build", argc - optind ?
+				       "too many arguments" :
+				       "missing PROFILE");
+	if (!*out)
+		return cli_usage_error("build", "empty output directory");
+	if (bundle && bundle_format(bundle) == PF_BUNDLE_UNKNOWN)
+		return cli_usage_error("build", "bundle '%s' must end in %s",
+				       bundle, PF_BUNDLE_EXTENSIONS);
+	code = cli_load(argv[optind], &p, &plan);
+	if (code)
+		return code;
+	rc = package_tree(plan, &tree, &failed);
+	if (rc) {
+		if (failed)
+			cli_error("cannot read '%s': %s", failed, strerror(-rc));
+		else
+			cli_error("cannot render artifacts: %s", strerror(-rc));
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	fetch_opts_init(&fo);
+	fo.cache_dir = cache;
+	fo.progress = !quiet && isatty(STDERR_FILENO);
+	tree.progress = fo.progress;
+	rc = inputs_collect(plan, &inputs);
+	if (!rc)
+		rc = inputs_resolve(&inputs, &fo, &bad_input, &why);
+	if (!rc)
+		rc = inputs_add(&inputs, &tree);
+	if (!rc)
+		rc = package_vm_containerdisks(plan, &inputs, fo.progress,
+					       &tree, &cdisk_opts);
+	if (rc) {
+		if (bad_input && bad_input->is_url)
+			cli_error("cannot fetch '%s': %s", bad_input->source,
+				  why ? why : strerror(-rc));
+		else if (bad_input)
+			cli_error("source '%s': %s", bad_input->source,
+				  why ? why : strerror(-rc));
+		else
+			cli_error("cannot collect sources: %s", strerror(-rc));
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	rc = outtree_write(&tree, out, &st, &failed);
+	if (rc == -EBADMSG && failed) {
+		/* a pinned source (or its cached copy) with other bytes */
+		cli_error("source '%s': " PF_SHA256_MISMATCH,
+			  failed, st.pin_want, st.pin_got);
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	if (rc) {
+		cli_error("cannot %s '%s': %s",
+			  st.source_failed ? "read" : "write",
+			  failed ? failed : out, strerror(-rc));
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	if (!quiet) {
+		fputs("pxeforge: ", stderr);
+		cli_print_counts(stderr, plan);
+		fprintf(stderr, ", %zu files in %s/ (%zu rewritten", st.files,
+			out, st.rewritten);
+		if (st.removed)
+			fprintf(stderr, ", %zu removed", st.removed);
+		fputs(")\n", stderr);
+	}
+	if (!bundle)
+		goto clean;
+	rc = bundle_write(&tree, out, bundle, plan->mtime, fo.progress, &br,
+			  &failed);
+	if (rc) {
+		cli_error("cannot write bundle '%s': %s",
+			  failed ? failed : bundle, strerror(-rc));
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	if (!quiet)
+		fprintf(stderr, "pxeforge: %s: %zu entries, %" PRIu64
+			" bytes, sha256 %s%s\n", bundle, br.entries,
+			br.sum.size, br.sum.sha256,
+			br.replaced ? "" : " (unchanged)");
+clean:
+	free(cdisk_opts);
+	free(why);
+	inputs_release(&inputs);
+	fetch_global_cleanup();
+	free(failed);
+	outtree_release(&tree);
+	cli_unload(p, plan);
+	return code;
+}

@@ -1,0 +1,277 @@
+/* plan_vms: every decision for every VM — the PCI functions it takes,
+ * sizes, firmware, disk names and paths, NUMA cells, vCPU pinning and
+ * its cloud-init. Runs on what validation accepted; skips the rest. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+
+#include "pxeforge/lib/pciid.h"
+#include "pxeforge/plan/plan.h"
+#include "pxeforge/plan/vm.h"
+
+#define LIBVIRT_IMAGES "/var/lib/libvirt/images"
+
+/* gpu: the card's first function. KubeVirt lists GPUs in gpus[] and
+ * everything else (an HDMI audio function, an NVSwitch) in hostDevices[]. */
+static int dev_set(struct pf_vm_pcidev *v, const struct pf_pcifn *fn,
+		   bool gpu, size_t card)
+{
+	const struct pf_pci_card *c;
+
+	snprintf(v->address, sizeof(v->address), "%04x:%02x:%02x.%x",
+		 fn->domain & 0xffff, fn->bus & 0xff, fn->dev & 0x1f,
+		 fn->fn & 7);
+	v->domain = fn->domain;
+	v->bus = fn->bus;
+	v->dev = fn->dev;
+	v->fn = fn->fn;
+	v->card = card;
+	if (!fn->id_ok)
+		return 0;	/* validate reported it */
+	v->vendor = fn->vendor;
+	v->device = fn->device;
+	v->model = pciid_name(fn->vendor, fn->device);
+	c = pciid_card(fn->vendor, fn->device);
+	v->gpu = gpu && (!c || !strcmp(c->kind, "gpu"));
+	v->resource = kubevirt_resource_name(fn->vendor, fn->device);
+	return v->resource ? 0 : -ENOMEM;
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+	const struct pf_vm_pcidev *x = a, *y = b;
+
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	if (x->bus != y->bus)
+		return x->bus < y->bus ? -1 : 1;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->fn < y->fn ? -1 : x->fn > y->fn;
+}
+
+/* Card by card in the VM's order: the GPU, then its other functions by
+ * address. */
+static int plan_devs(const struct pf_vm *vm, struct pf_plan_vm *pv)
+{
+	size_t n = 0;
+
+	for (size_t g = 0; g < vm->ngpus_v; g++)
+		n += 1 + vm->gpus_v[g]->nfunctions;
+	pv->devs = calloc(n ? n : 1, sizeof(*pv->devs));
+	if (!pv->devs)
+		return -ENOMEM;
+	for (size_t g = 0; g < vm->ngpus_v; g++) {
+		const struct pf_gpu *gpu = vm->gpus_v[g];
+		struct pf_vm_pcidev *first;
+
+		int rc = dev_set(&pv->devs[pv->ndevs], &gpu->pci, true, g);
+
+		if (rc)
+			return rc;
+		if (!pv->devs[pv->ndevs].model)
+			pv->devs[pv->ndevs].model = gpu->model.s;
+		first = &pv->devs[++pv->ndevs];
+		for (size_t f = 0; f < gpu->nfunctions && !rc; f++)
+			if (gpu->functions[f].addr_ok)
+				rc = dev_set(&pv->devs[pv->ndevs++],
+					     &gpu->functions[f], false, g);
+		if (rc)
+			return rc;
+		qsort(first, (size_t)(&pv->devs[pv->ndevs] - first),
+		      sizeof(*first), addr_cmp);
+	}
+	pv->ncards = vm->ngpus_v;
+	return 0;
+}
+
+static int dup_or_null(const char *s, char **out)
+{
+	*out = s ? strdup(s) : NULL;
+	return s && !*out ? -ENOMEM : 0;
+}
+
+static int plan_disk(const struct pf_vm *vm, struct pf_plan_vm *pv)
+{
+	const struct pf_vm_disk *k = &vm->disk;
+	const char *ext;
+	int rc;
+
+	pv->disk_format = k->format_v;
+	if (k->image.s && !pv->disk_format)
+		pv->disk_format = PF_DISK_RAW;	/* format invalid: reported */
+	ext = pv->disk_format == PF_DISK_QCOW2 ? "qcow2" : "raw";
+	if (k->image.s) {
+		pv->disk_source_is_url = !k->image_path;
+		rc = dup_or_null(k->image_path ? k->image_path : k->image.s,
+				 &pv->disk_source);
+		if (!rc)
+			rc = dup_or_null(k->sha256.s, &pv->disk_sha256);
+		if (rc || asprintf(&pv->disk_file, "disk.%s", ext) < 0)
+			return -ENOMEM;
+		for (char *c = pv->disk_sha256; c && *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	if (k->libvirt_path.s)
+		rc = dup_or_null(k->libvirt_path.s, &pv->libvirt_disk_path);
+	else if (pv->disk_format &&
+		 asprintf(&pv->libvirt_disk_path, LIBVIRT_IMAGES "/%s.%s",
+			  pv->name, ext) < 0)
+		rc = -ENOMEM;
+	else
+		rc = 0;
+	if (!rc)
+		rc = dup_or_null(k->containerdisk.s, &pv->containerdisk);
+	pv->build_containerdisk = pv->disk_source && pv->containerdisk;
+	return rc;
+}
+
+static int plan_cells(const struct pf_vm *vm, struct pf_plan_vm *pv)
+{
+	if (!vm->nnuma)
+		return 0;
+	pv->cells = calloc(vm->nnuma, sizeof(*pv->cells));
+	if (!pv->cells)
+		return -ENOMEM;
+	for (size_t i = 0; i < vm->nnuma; i++) {
+		const struct pf_vm_numa_cell *c = &vm->numa[i];
+		struct pf_vm_cell *out = &pv->cells[pv->ncells];
+
+		if (!c->cpus.s)
+			continue;	/* not a mapping, or no cpus: reported */
+		out->id = (unsigned)pv->ncells++;
+		out->cpus = strdup(c->cpus.s);
+		if (!out->cpus)
+			return -ENOMEM;
+		out->memory_bytes = c->memory_bytes;
+		out->host_node = c->host_node_v;
+	}
+	return 0;
+}
+
+static int pin_cmp(const void *a, const void *b)
+{
+	const struct pf_vm_vcpupin *x = a, *y = b;
+
+	return x->vcpu < y->vcpu ? -1 : x->vcpu > y->vcpu;
+}
+
+/* Each range pair one to one in ascending order, then all by vCPU. */
+static int plan_pins(const struct pf_vm *vm, struct pf_plan_vm *pv)
+{
+	bool vset[PF_VM_MAX_VCPUS], hset[PF_HOST_MAX_CPUS];
+	struct pf_vm_vcpupin *v;
+	unsigned bad;
+
+	if (!vm->npinning || !pv->vcpus)
+		return 0;
+	for (size_t i = 0; i < vm->npinning; i++) {
+		const struct pf_vm_pin *p = &vm->pinning[i];
+		size_t nv, nh;
+		unsigned h = 0;
+
+		if (!p->vcpus.s || !p->host_cpus.s ||
+		    cpuset_parse(p->vcpus.s, pv->vcpus, vset, &nv, &bad) ||
+		    cpuset_parse(p->host_cpus.s, PF_HOST_MAX_CPUS, hset, &nh,
+				 &bad) || nv != nh)
+			continue;	/* reported by validation */
+		v = realloc(pv->pins, (pv->npins + nv) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pv->pins = v;
+		for (unsigned x = 0; x < pv->vcpus; x++) {
+			if (!vset[x])
+				continue;
+			while (!hset[h])
+				h++;
+			pv->pins[pv->npins++] = (struct pf_vm_vcpupin){ x, h++ };
+		}
+	}
+	if (pv->npins)
+		qsort(pv->pins, pv->npins, sizeof(*pv->pins), pin_cmp);
+	return 0;
+}
+
+static int plan_vm(const struct pf_plan *plan, const struct pf_vm *vm,
+		   const unsigned char *key, struct pf_plan_vm *pv,
+		   struct pf_diag *d)
+{
+	int rc;
+
+	cloudinit_init(&pv->cloudinit);
+	pv->vm = vm;
+	pv->name = strdup(vm->name.s ? vm->name.s : "");
+	if (!pv->name)
+		return -ENOMEM;
+	pv->host = vm->host_v ? plan_host_find(plan, vm->host_v->name.s) :
+				NULL;
+	pv->vcpus = vm->vcpus_v;
+	pv->memory_bytes = vm->memory_bytes;
+	pv->firmware = vm->firmware_v ? vm->firmware_v : PF_FIRMWARE_UEFI;
+	pv->hide_hypervisor = vm->consumer_gpu_v;
+	rc = plan_devs(vm, pv);
+	if (!rc)
+		rc = plan_disk(vm, pv);
+	if (!rc)
+		rc = plan_cells(vm, pv);
+	if (!rc)
+		rc = plan_pins(vm, pv);
+	if (rc)
+		return rc;
+	return plan_cloudinit_vm(plan, vm, pv, key, d, &pv->cloudinit);
+}
+
+int plan_vms(struct pf_plan *plan, const unsigned char *key,
+	     struct pf_diag *d)
+{
+	const struct pf_profile *p = plan->profile;
+	int rc = 0;
+
+	if (!p->nvms)
+		return 0;
+	plan->vms = calloc(p->nvms, sizeof(*plan->vms));
+	if (!plan->vms)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nvms; i++) {
+		int vrc = plan_vm(plan, &p->vms[i], key, &plan->vms[i], d);
+
+		plan->nvms = i + 1;
+		if (vrc == -ENOMEM)
+			return vrc;
+		if (vrc)
+			rc = -EINVAL;
+	}
+	return rc;
+}
+
+void plan_vm_release(struct pf_plan_vm *vm)
+{
+	if (!vm)
+		return;
+	free(vm->name);
+	for (size_t i = 0; i < vm->ndevs; i++)
+		free(vm->devs[i].resource);
+	free(vm->devs);
+	free(vm->disk_source);
+	free(vm->disk_sha256);
+	free(vm->disk_file);
+	free(vm->libvirt_disk_path);
+	free(vm->containerdisk);
+	for (size_t i = 0; i < vm->ncells; i++)
+		free(vm->cells[i].cpus);
+	free(vm->cells);
+	free(vm->pins);
+	cloudinit_release(&vm->cloudinit);
+	memset(vm, 0, sizeof(*vm));
+}
+
+const struct pf_plan_vm *plan_vm_find(const struct pf_plan *plan,
+				      const char *name)
+{
+	for (size_t i = 0; i < plan->nvms; i++)
+		if (!strcmp(plan->vms[i].name, name))
+			return &plan->vms[i];
+	return NULL;
+}
