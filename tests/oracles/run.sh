@@ -36,19 +36,19 @@ SWAGGER=../shared/oracles/kubevirt/swagger.json
 # --- 0: the tools ------------------------------------------------------------
 
 ok=1
-need() { # need NAME CMD...: a failure naming the package when CMD fails
-	local name=$1
-	shift
+need() { # need NAME HOW CMD...: a failure saying HOW to get it when CMD fails
+	local name=$1 how=$2
+	shift 2
 	if ! "$@" >"$diag" 2>&1; then
-		echo "(scripts/deps.sh installs it)" >>"$diag"
+		echo "missing: $how" >>"$diag"
 		fail "$name" "$diag"
 		ok=0
 	fi
 }
-need "python3-jsonschema and python3-yaml for $PY" "$PY" -c 'import jsonschema, yaml'
-need "virt-xml-validate (libvirt-clients)" command -v virt-xml-validate
-need "KubeVirt's schema at $SWAGGER" test -s "$SWAGGER"
-need "pxeforge is built ($PXEFORGE)" test -x "$PXEFORGE"
+need "python3-jsonschema and python3-yaml for $PY" "scripts/deps.sh installs them" "$PY" -c 'import jsonschema, yaml'
+need "virt-xml-validate (libvirt-clients)" "scripts/deps.sh installs it" command -v virt-xml-validate
+need "KubeVirt's schema at $SWAGGER" "../shared/oracles/kubevirt/ (read-only)" test -s "$SWAGGER"
+need "pxeforge is built ($PXEFORGE)" "make build/san/pxeforge" test -x "$PXEFORGE"
 if [ "$ok" = 0 ]; then
 	echo "1..$n"
 	exit 0
