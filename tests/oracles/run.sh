@@ -9,9 +9,10 @@
 #   - "every": the golden records (tests/golden/*/expected/), and fresh
 #     builds of examples/*.yaml, of tests/oracles/profiles/*.yaml (the
 #     renderers' other branches: Secret user-data, BIOS, hidden KVM,
-#     hostDevices, 2 Mi hugepages, pinning, no cloud-init) and of any other
+#     hostDevices, 2 Mi hugepages, pinning, no cloud-init), of any other
 #     profile under tests/ with a top-level `vms` (tests/bad excepted: those
-#     must not build);
+#     must not build) and of tests/cli/sources.bats' VM (written by that
+#     test; repeated here), its image fetched from tests/fetch/server.py;
 #   - the oracles themselves fail on what they must reject: an unknown
 #     field, a wrong type, an unknown field in permittedHostDevices or in
 #     the Secret, a duplicate key, an unknown libvirt element.
@@ -19,6 +20,7 @@
 # the swagger, the binary) is a failure.
 #
 #   PXEFORGE=path   binary (default build/san/pxeforge)
+# shellcheck disable=SC2016 # the edits are perl expressions: $1 is perl's
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
@@ -76,6 +78,60 @@ for p in "${profiles[@]}"; do
 		fail "pxeforge build $p" "$diag"
 	fi
 done
+
+# tests/cli/sources.bats' VM (its profile is written by the test): the
+# disk image fetched over HTTP from tests/fetch/server.py.
+url_vm() { # url_vm OUT
+	local port="" srv rc
+	mkdir -p "$WORK/www" && cp examples/images/nixos-gpu.qcow2 "$WORK/www/nixos.qcow2" || return 3
+	mkfifo "$WORK/srv.in" || return 3
+	# the server exits when its stdin, held open by fd 9, closes
+	"$PY" tests/fetch/server.py --root "$WORK/www" <"$WORK/srv.in" >"$WORK/srv.port" 2>"$WORK/srv.log" &
+	srv=$!
+	exec 9>"$WORK/srv.in"
+	for _ in $(seq 100); do
+		port=$(head -n1 "$WORK/srv.port")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	cat >"$WORK/url-vm.yaml" <<-YAML
+		version: 1
+		hosts:
+		  - name: lab
+		    macs: ["52:54:00:12:34:56"]
+		    cpu: intel
+		    gpus:
+		      - { address: "0000:1a:00.0", id: "10de:1db1", role: vfio }
+		vms:
+		  - name: vm1
+		    host: lab
+		    gpus: all
+		    vcpus: 4
+		    memory: 8Gi
+		    disk:
+		      image: "http://127.0.0.1:$port/ok/nixos.qcow2"
+		      sha256: "$(sha256sum "$WORK/www/nixos.qcow2" | cut -d' ' -f1)"
+		      containerdisk: registry.example/nixos:1
+	YAML
+	if [ -z "$port" ]; then
+		echo "tests/fetch/server.py did not start:"
+		cat "$WORK/srv.log"
+		rc=3
+	else
+		"$PXEFORGE" build -q "$WORK/url-vm.yaml" -o "$1" --cache "$WORK/cache"
+		rc=$?
+	fi
+	exec 9>&-
+	wait "$srv"
+	return "$rc"
+}
+o="$WORK/build/url-vm"
+built[$o]="sources.bats' VM (image by URL)"
+if url_vm "$o" >"$diag" 2>&1; then
+	trees+=("$o")
+else
+	fail "pxeforge build of sources.bats' VM, its image from a URL" "$diag"
+fi
 
 # label FILE: the file as the TAP line names it, "PROFILE: OUT-PATH" for
 # a fresh build, "CASE/expected/PATH" for a golden record
