@@ -15,7 +15,9 @@
 #     test; repeated here), its image fetched from tests/fetch/server.py;
 #   - the oracles themselves fail on what they must reject: an unknown
 #     field, a wrong type, an unknown field in permittedHostDevices or in
-#     the Secret, a duplicate key, an unknown libvirt element.
+#     the Secret, a duplicate key, an unknown libvirt element;
+#   - UPDATE_GOLDEN=1 makes tests/golden and tests/bad report "updated" as
+#     not ok and exit 1 (in a scratch copy of those runners).
 # A missing prerequisite (python3-jsonschema, python3-yaml, virt-xml-validate,
 # the swagger, the binary) is a failure.
 #
@@ -272,6 +274,43 @@ if domain_rejected >"$diag" 2>&1; then
 	pass "virt-xml-validate rejects an unknown element in domain.xml"
 else
 	fail "virt-xml-validate rejects an unknown element in domain.xml" "$diag"
+fi
+
+# --- 5: UPDATE_GOLDEN=1 is never a pass -------------------------------------
+
+# In a copy of the runners with one golden and one bad case (the real
+# records are not touched): each recorded case is "not ok … # updated",
+# the runner exits 1, and tests/run.sh counts them as failures.
+update_fails() {
+	local r="$WORK/repo" out rc
+	export PXEFORGE # absolute (tests/tap.sh), for the copied runners
+	mkdir -p "$r/tests/golden" "$r/tests/bad" "$r/build/san" || return 1
+	cp -r examples "$r/" && cp tests/run.sh tests/tap.sh "$r/tests/" &&
+		cp tests/golden/run.sh "$r/tests/golden/" && cp -r tests/golden/check-c4140 "$r/tests/golden/" &&
+		cp tests/bad/run.sh tests/bad/01-yaml-syntax.yaml tests/bad/01-yaml-syntax.err "$r/tests/bad/" || return 1
+	out=$(UPDATE_GOLDEN=1 "$r/tests/golden/run.sh" 2>&1)
+	rc=$?
+	printf 'tests/golden/run.sh (exit %s):\n%s\n' "$rc" "$out"
+	[ "$rc" = 1 ] && grep -qx 'not ok 1 - golden/check-c4140 # updated' <<<"$out" || return 1
+	out=$(UPDATE_GOLDEN=1 "$r/tests/bad/run.sh" 2>&1)
+	rc=$?
+	printf 'tests/bad/run.sh (exit %s):\n%s\n' "$rc" "$out"
+	[ "$rc" = 1 ] && grep -qx 'not ok 1 - bad/01-yaml-syntax check # updated' <<<"$out" || return 1
+	out=$(UPDATE_GOLDEN=1 "$r/tests/run.sh" golden bad 2>&1)
+	rc=$?
+	printf 'tests/run.sh golden bad (exit %s):\n%s\n' "$rc" "$out"
+	[ "$rc" = 1 ] && [ "$(tail -n1 <<<"$out")" = "2 passed, 2 failed" ] || return 1
+	# the same copy without UPDATE_GOLDEN passes: the records were right
+	out=$("$r/tests/run.sh" golden bad 2>&1)
+	rc=$?
+	printf 'without UPDATE_GOLDEN (exit %s):\n%s\n' "$rc" "$out"
+	[ "$rc" = 0 ] && [ "$(tail -n1 <<<"$out")" = "4 passed, 0 failed" ]
+}
+: >"$diag"
+if update_fails >"$diag" 2>&1; then
+	pass "UPDATE_GOLDEN=1: golden and bad report 'not ok … # updated', exit 1, and tests/run.sh counts failures"
+else
+	fail "UPDATE_GOLDEN=1: golden and bad report 'not ok … # updated', exit 1, and tests/run.sh counts failures" "$diag"
 fi
 
 echo "1..$n"
