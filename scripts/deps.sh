@@ -42,6 +42,9 @@ PACKAGES=(
 	# in tests/unit/test_kubevirt.c, vm.yaml as kubectl types it
 	cloud-init
 	python3-yaml
+	# tests/oracles/kubevirt_check.py: vm.yaml and the KubeVirt CR fragment
+	# against KubeVirt's OpenAPI schema
+	python3-jsonschema
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot
