@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "pxeforge/lib/suggest.h"
 
 static const struct pf_command commands[] = {
@@ -49,6 +50,18 @@ static void usage(FILE *fp)
 	      "FILE:LINE:COL: error: MESSAGE.\n", fp);
 }
 
+/* "pxeforge help COMMAND" is "pxeforge COMMAND --help". */
+static int help_of(const char *name)
+{
+	char help[] = "--help";
+	char *args[] = { (char *)name, help, NULL };
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return commands[i].run(2, args);
+	return cli_usage_error(NULL, "unknown command '%s'", name);
+}
+
 int main(int argc, char **argv)
 {
 	const char *names[NCOMMANDS];
@@ -60,6 +73,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return PF_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2)
+		return help_of(argv[2]);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
@@ -69,6 +84,8 @@ int main(int argc, char **argv)
 		printf("pxeforge %s\n", PXEFORGE_VERSION);
 		return PF_EXIT_OK;
 	}
+	if (argv[1][0] == '-')
+		return cli_unknown_option(NULL, argv[1]);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
