@@ -111,9 +111,8 @@ int cmd_containerdisk(int argc, char **argv)
 	disk = argv[1];
 	if (!out)
 		return cli_usage_error("containerdisk", "missing -o FILE");
-	if (!*out || !*disk)
-		return cli_usage_error("containerdisk", "empty %s",
-				       *out ? "DISK" : "FILE");
+	if (!*out)
+		return cli_usage_error("containerdisk", "empty FILE");
 	if (cli_source_date_epoch(&o.mtime)) {
 		cli_error("SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 (0 to 4294967295)",
 			  getenv("SOURCE_DATE_EPOCH"));

@@ -52,8 +52,6 @@ static int secret_init(int argc, char **argv)
 		return rc;
 	if (nargs == 1)
 		path = argv[1];
-	if (!*path)
-		return cli_usage_error("secret", "empty FILE");
 	rc = secret_create(path);
 	if (rc == -EEXIST) {
 		cli_error("'%s' already exists; pxeforge never overwrites a cluster secret (every node's identity derives from it)",

@@ -76,8 +76,6 @@ int cmd_verify(int argc, char **argv)
 		return rc;
 	quiet = o.quiet;
 	dir = argv[1];
-	if (!*dir)
-		return cli_usage_error("verify", "empty output directory");
 	rc = verify_tree(dir, &r, why, sizeof(why));
 	if (rc == -EINVAL) {
 		cli_error("'%s/manifest.json' is not a pxeforge manifest: %s",

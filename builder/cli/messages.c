@@ -60,6 +60,9 @@ int cli_option_error(const char *cmd, enum cli_opt_problem problem,
 	case CLI_ARGS_TOO_MANY:
 		fputs("too many arguments", stderr);
 		break;
+	case CLI_ARGS_EMPTY:
+		fprintf(stderr, "empty %s", detail);
+		break;
 	}
 	fputc('\n', stderr);
 	usage_hint(cmd);

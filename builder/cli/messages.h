@@ -11,6 +11,7 @@ enum cli_opt_problem {
 	CLI_OPT_AMBIGUOUS,	/* opt; detail: the options it could be */
 	CLI_ARGS_MISSING,	/* detail: what is missing ("PROFILE") */
 	CLI_ARGS_TOO_MANY,
+	CLI_ARGS_EMPTY,		/* detail: what is empty ("PROFILE") */
 };
 
 /* Prints the problem and the hint for command cmd (NULL: pxeforge

@@ -203,6 +203,12 @@ int cli_options_parse(const struct cli_command_opts *cmd, int argc,
 	if (cmd->max_args >= 0 && n > cmd->max_args)
 		return cli_option_error(cmd->command, CLI_ARGS_TOO_MANY, NULL,
 					NULL);
+	/* "" is no file name: not "cannot read ''" later (a subcommand's
+	 * arguments are its own to check) */
+	for (int k = 1; k <= (cmd->stop_at_arg && n ? 1 : n); k++)
+		if (!*argv[k])
+			return cli_option_error(cmd->command, CLI_ARGS_EMPTY,
+						NULL, cmd->args);
 	*nargs = n;
 	return CLI_PROCEED;
 }

@@ -46,7 +46,7 @@ extern const struct cli_option cli_quiet_option[1];
 /* Reads argv[1..argc-1] by cmd's table into values (the struct the
  * offsets point into; NULL when the table is empty). Options and arguments
  * may be mixed; "--" ends the options; a long name may be abbreviated to
- * an unambiguous prefix. Returns CLI_PROCEED with the arguments moved to
+ * an unambiguous prefix; an argument may not be "". Returns CLI_PROCEED with the arguments moved to
  * argv[1..*nargs], or an exit code: PF_EXIT_OK after --help was printed,
  * PF_EXIT_USAGE after the one usage error was printed. */
 int cli_options_parse(const struct cli_command_opts *cmd, int argc,

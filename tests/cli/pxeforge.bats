@@ -336,3 +336,15 @@ Try 'pxeforge build --help'."
 		[[ $out == "usage: pxeforge $cmd"* ]] || fail "help $cmd: $out"
 	done
 }
+
+@test "an empty argument is a usage error naming it, not 'cannot read'" {
+	for args in "check:PROFILE" "build -o $TMP/x:PROFILE" "verify:OUT" \
+		"secret init:FILE" "containerdisk -o $TMP/x:DISK"; do
+		cmd=${args%%:*}
+		run_split $cmd ""
+		[ "$status" -eq 2 ] || fail "$cmd '': exit $status: $err"
+		assert_equal "$err" "pxeforge: empty ${args#*:}
+Try 'pxeforge ${cmd%% *} --help'."
+	done
+	[ ! -e "$TMP/x" ]
+}
