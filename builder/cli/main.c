@@ -42,7 +42,8 @@ static void usage(FILE *fp)
 			commands[i].summary);
 	fputs("\n"
 	      "Options:\n"
-	      "  -h, --help     this text; 'pxeforge COMMAND --help' for a command\n"
+	      "  -h, --help     this text; 'pxeforge COMMAND --help' (or 'pxeforge help\n"
+	      "                 COMMAND') for a command\n"
 	      "  -V, --version  print the version\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 invalid profile or input, 2 usage, 3 I/O,\n"
