@@ -73,3 +73,15 @@ man_text() {
 	[ "${#lines[@]}" -eq $((2 + $([ -f man/pxeforge-profile.5 ] && echo 1 || echo 0))) ] ||
 		fail "unexpected files: $output"
 }
+
+@test "docs/cli.md lists every command of --help with each option" {
+	for cmd in $("$PXEFORGE" --help | sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'); do
+		grep -q "^    pxeforge $cmd\\b" docs/cli.md || fail "'$cmd' not in docs/cli.md's command list"
+		"$PXEFORGE" "$cmd" --help |
+			sed -n 's/^  \(-[A-Za-z], --[a-z-]*\).*/\1/p' | grep -v -- '--help$' |
+			while read -r opt; do
+				grep -qF -- "\`$opt" docs/cli.md ||
+					{ echo "'$cmd $opt' not in docs/cli.md" >&2; exit 1; }
+			done || fail "options missing from docs/cli.md"
+	done
+}
