@@ -1,11 +1,13 @@
 /* One option parser for every command, driven by the command's table. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "messages.h"
 #include "options.h"
+#include "pxeforge/lib/buf.h"
 #include "pxeforge/lib/suggest.h"
 
 /* Every command has -h, --help; it comes after the table's own options. */
@@ -46,47 +48,60 @@ static void set_value(const struct cli_option *o, void *values,
 		*(bool *)(void *)field = true;
 }
 
-int cli_unknown_option(const struct cli_command_opts *cmd, const char *opt)
+/* "--output" for a long option that opt (a typo) is close to, or NULL;
+ * the caller frees it. */
+static char *closest_long(const struct cli_command_opts *cmd, const char *opt)
 {
-	const char *names[32], *hint = NULL;
-	char dashed[64];
-	size_t n = 0;
+	size_t n = option_count(cmd);
+	const char **names = calloc(n, sizeof(*names));
+	const char *hint = NULL;
+	char *dashed = NULL;
 
-	/* a long option may be a typo of one of the table's */
-	if (cmd && opt[0] == '-' && opt[1] == '-') {
-		for (size_t k = 0; k < option_count(cmd) && n < 32; k++)
-			names[n++] = option_at(cmd, k)->name;
-		hint = suggest_closest(opt + 2, names, n);
-	}
-	if (hint && (size_t)snprintf(dashed, sizeof(dashed), "--%s", hint) <
-		    sizeof(dashed))
-		return cli_option_error(cmd->command, CLI_OPT_UNKNOWN, opt,
-					dashed);
-	return cli_option_error(cmd ? cmd->command : NULL, CLI_OPT_UNKNOWN, opt,
-				NULL);
+	if (!names)
+		return NULL;
+	for (size_t k = 0; k < n; k++)
+		names[k] = option_at(cmd, k)->name;
+	hint = suggest_closest(opt + 2, names, n);
+	if (hint && asprintf(&dashed, "--%s", hint) < 0)
+		dashed = NULL;
+	free(names);
+	return dashed;
 }
 
-/* "--output or --cache": the options a prefix could be. */
+int cli_unknown_option(const struct cli_command_opts *cmd, const char *opt)
+{
+	char *hint = NULL;
+	int code;
+
+	/* a long option may be a typo of one of the table's */
+	if (cmd && opt[0] == '-' && opt[1] == '-')
+		hint = closest_long(cmd, opt);
+	code = cli_option_error(cmd ? cmd->command : NULL, CLI_OPT_UNKNOWN,
+				opt, hint);
+	free(hint);
+	return code;
+}
+
+/* "--host or --help": the options the prefix opt (len characters after
+ * "--") could be. */
 static int ambiguous(const struct cli_command_opts *cmd, const char *opt,
 		     size_t len)
 {
-	char list[256];
-	size_t used = 0;
+	struct pf_buf list;
+	int code;
 
-	list[0] = '\0';
+	buf_init(&list);
 	for (size_t k = 0; k < option_count(cmd); k++) {
 		const char *name = option_at(cmd, k)->name;
-		int w;
 
-		if (strncmp(name, opt + 2, len))
-			continue;
-		w = snprintf(list + used, sizeof(list) - used, "%s--%s",
-			     used ? " or " : "", name);
-		if (w < 0 || (size_t)w >= sizeof(list) - used)
-			break;
-		used += (size_t)w;
+		if (strncmp(name, opt + 2, len) == 0)
+			buf_printf(&list, "%s--%s", list.len ? " or " : "", name);
 	}
-	return cli_option_error(cmd->command, CLI_OPT_AMBIGUOUS, opt, list);
+	/* out of memory: the problem with what of the list fitted */
+	code = cli_option_error(cmd->command, CLI_OPT_AMBIGUOUS, opt,
+				list.data ? list.data : "");
+	buf_release(&list);
+	return code;
 }
 
 /* argv[*i] is "--name", "--name=value" or a prefix of a name. */
@@ -213,34 +228,39 @@ int cli_options_parse(const struct cli_command_opts *cmd, int argc,
 	return CLI_PROCEED;
 }
 
-/* "-o, --output OUT" or "    --name NAME". */
-static int option_label(const struct cli_option *o, char *buf, size_t size)
+/* The width of "-o, --output OUT" or "    --name NAME". */
+static int label_width(const struct cli_option *o)
 {
-	return snprintf(buf, size, "%c%c%c --%s%s%s", o->shortname ? '-' : ' ',
-			o->shortname ? o->shortname : ' ',
-			o->shortname ? ',' : ' ', o->name, o->arg ? " " : "",
-			o->arg ? o->arg : "");
+	return (int)(6 + strlen(o->name) + (o->arg ? 1 + strlen(o->arg) : 0));
+}
+
+/* The label, padded to width. */
+static void print_label(const struct cli_option *o, int width, FILE *fp)
+{
+	if (o->shortname)
+		fprintf(fp, "-%c, ", o->shortname);
+	else
+		fputs("    ", fp);
+	fprintf(fp, "--%s%s%s%*s", o->name, o->arg ? " " : "",
+		o->arg ? o->arg : "", width - label_width(o), "");
 }
 
 void cli_options_help(const struct cli_command_opts *cmd, FILE *fp)
 {
-	char label[96];
 	int width = 0;
 
-	for (size_t k = 0; k < option_count(cmd); k++) {
-		int w = option_label(option_at(cmd, k), label, sizeof(label));
-
-		if (w > width)
-			width = w;
-	}
+	for (size_t k = 0; k < option_count(cmd); k++)
+		if (label_width(option_at(cmd, k)) > width)
+			width = label_width(option_at(cmd, k));
 	fputs(cmd->usage, fp);
 	fputs("\nOptions:\n", fp);
 	for (size_t k = 0; k < option_count(cmd); k++) {
 		const struct cli_option *o = option_at(cmd, k);
 		const char *line = o->help, *nl;
 
-		option_label(o, label, sizeof(label));
-		fprintf(fp, "  %-*s  ", width, label);
+		fputs("  ", fp);
+		print_label(o, width, fp);
+		fputs("  ", fp);
 		while ((nl = strchr(line, '\n'))) {
 			fprintf(fp, "%.*s\n%*s", (int)(nl - line), line,
 				width + 4, "");
