@@ -24,7 +24,8 @@ static const struct cli_command_opts verify_cli = {
 	"  pxeforge: 'PATH': not in manifest\n"
 	"The last is a file in OUT that the manifest does not list; secrets\n"
 	"(mode 0600, never listed) and pxeforge's own files (.pxeforge-state.json,\n"
-	".pxeforge-tmp-*) are not reported. Then a summary line on stdout.\n",
+	".pxeforge-bundles.json, .pxeforge-tmp-*) are not reported. Then a\n"
+	"summary line on stdout.\n",
 	.epilogue =
 	"Exit status: 0 everything matches, 1 any difference (or a manifest\n"
 	"that is not pxeforge's), 2 usage, 3 the manifest or a file cannot be\n"
