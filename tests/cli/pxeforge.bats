@@ -348,3 +348,13 @@ Try 'pxeforge ${cmd%% *} --help'."
 	done
 	[ ! -e "$TMP/x" ]
 }
+
+@test "help COMMAND is COMMAND --help; an unknown one suggests the closest" {
+	run_split help build
+	[ "$status" -eq 0 ]
+	assert_equal "$out" "$("$PXEFORGE" build --help)"
+	run_split help biuld
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: unknown command 'biuld' (did you mean 'build'?)
+Try 'pxeforge --help'."
+}
