@@ -14,7 +14,9 @@
 #   make bench         bench/packaging.sh: pxeforge against tar+sha256sum, tar|gzip,
 #                      tar|zstd and the openssl hash floor on a 2 GiB input (a report,
 #                      not a test; not part of make check; BENCH_* variables in the script)
-#   make install       PREFIX=/usr/local, DESTDIR honoured
+#   make install       bin/pxeforge, share/man/man1/pxeforge.1 and (when the tree
+#                      has it) share/man/man5/pxeforge-profile.5 below
+#                      $(DESTDIR)$(PREFIX); PREFIX=/usr/local
 #   make clean         remove build/ and out/
 #   V=1                show the full compiler command lines
 PKGS      := yaml-0.1 jansson libarchive libcurl libcrypto libkmod libxml-2.0
@@ -147,8 +149,14 @@ bench:
 	@$(MAKE) -s --no-print-directory build/pxeforge
 	@bench/packaging.sh
 
-install: build/pxeforge
+MANDIR    = $(DESTDIR)$(PREFIX)/share/man
+
+install: build/pxeforge man/pxeforge.1
 	install -D -m 0755 build/pxeforge $(DESTDIR)$(PREFIX)/bin/pxeforge
+	install -D -m 0644 man/pxeforge.1 $(MANDIR)/man1/pxeforge.1
+	if [ -f man/pxeforge-profile.5 ]; then \
+		install -D -m 0644 man/pxeforge-profile.5 $(MANDIR)/man5/pxeforge-profile.5; \
+	fi
 
 clean:
 	rm -rf build out

@@ -66,6 +66,10 @@ PACKAGES=(
 	# archive (skopeo inspect/copy oci-archive:, umoci unpack)
 	skopeo
 	umoci
+	# tests/cli/man.bats: the man pages render without warnings (groff) and
+	# read with man -l (man-db)
+	groff-base
+	man-db
 	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M
 	time
 )
