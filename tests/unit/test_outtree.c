@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/hashwrite.h"
 #include "pxeforge/out/outtree.h"
 #include "tmpdir.h"
