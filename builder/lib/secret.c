@@ -15,7 +15,6 @@
 #include <openssl/rand.h>
 
 #include "pxeforge/lib/fs.h"
-#include "pxeforge/lib/hashwrite.h"
 #include "pxeforge/lib/secret.h"
 
 #define TMP_NAME ".pxeforge-secret-XXXXXX"
