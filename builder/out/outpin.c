@@ -55,11 +55,9 @@ int stage_pinned(struct writing *w, struct pf_outfile **v, size_t n,
 {
 	int rc = 0;
 
-	w->staging = true;
 	for (size_t i = 0; i < n && !rc; i++)
 		if (v[i]->src && !v[i]->gen && v[i]->pin)
 			rc = stage_one(w, v[i], &pk[i]);
-	w->staging = false;
 	return rc;
 }
 

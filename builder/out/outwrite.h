@@ -28,7 +28,6 @@ struct writing {
 	struct pf_outstats st;
 	char *fail;
 	pf_progress_start_fn progress;
-	bool staging;	/* the first pass: pinned copies, nothing installed */
 };
 
 /* The tree's files in path order, without reordering the tree: *out

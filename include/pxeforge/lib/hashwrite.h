@@ -49,14 +49,15 @@ int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode);
 int hashwrite_open_in(struct pf_hashwrite *w, const char *target,
 		      const char *tmpdir, mode_t mode);
 /* From now on hashwrite_update's bytes gather in an aligned buffer of
- * 1 MiB that is written past the page cache when full (see
- * PF_DIRECT_MIN), the rest when the file ends: for a large file written
+ * 1 MiB that is written past the page cache when full (O_DIRECT:
+ * fs.h), the rest when the file ends: for a large file written
  * in small pieces (an archive). 0 or -ENOMEM. */
 int hashwrite_direct(struct pf_hashwrite *w);
 /* Hashes and writes. 0 or -errno. */
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len);
 /* Streams fd from its offset to EOF (from 1 MiB on, read, written and
- * hashed on three threads; after hashwrite_direct, through its stage);
+ * hashed on three threads, lib/hashring.c; after hashwrite_direct,
+ * through its stage);
  * *copied (may be NULL) counts the bytes. On a read error w->read_failed is set. w->bar
  * (set after hashwrite_open), when not NULL, is advanced against fd's
  * size. */
