@@ -136,7 +136,7 @@ int cmd_build(int argc, char **argv)
 	fetch_opts_init(&fo);
 	fo.cache_dir = o.cache;
 	fo.progress = !quiet && isatty(STDERR_FILENO);
-	tree.progress = fo.progress;
+	tree.progress = fo.progress ? progress_start_large : NULL;
 	rc = inputs_collect(plan, &inputs);
 	if (!rc)
 		rc = inputs_resolve(&inputs, &fo, &bad_input, &why);
