@@ -10,7 +10,7 @@
 #include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
 
-#include "pxeforge/plan/vm.h"
+#include "pxeforge/render/render_vm.h"
 
 /* The writer with a sticky error: after the first failure every call is a
  * no-op, so the document is built straight through and checked once. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxeforge/plan/vm.h"
+#include "pxeforge/render/render_vm.h"
 
 /* OpenNebula's template lexer (src/parsers/template_parser.l) takes a
  * quoted value as any run of non-'"' bytes or the pair \" and its parser
