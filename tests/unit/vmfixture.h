@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pxeforge/plan/vm.h"
+#include "pxeforge/render/render_vm.h"
 
 static inline char *vmf_strdup(const char *s)
 {
