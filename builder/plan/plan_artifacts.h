@@ -11,13 +11,16 @@
  * user-data and network-config go in a Secret named <vm>-cloud-init. */
 #define PF_KV_INLINE_MAX 2048
 
-/* Every host's and VM's NoCloud payload and file secrecy, and the VMs'
- * KubeVirt resources. 0, -ENOMEM, -EINVAL (a payload that cannot be
+/* Every host's and VM's NoCloud payload and file secrecy, the VMs' guest
+ * CPU topology and KubeVirt resources. 0, -ENOMEM, -EINVAL (a payload that cannot be
  * made, e.g. a build without its cloud-init fragments). */
 int plan_artifacts(struct pf_plan *plan);
 
 /* ci->payload (when enabled), ci->secret and ci->overlay_secret. */
 int plan_nocloud(struct pf_cloudinit *ci);
+/* vm->sockets, vm->cores_per_socket and each cell's vcpus. 0, or
+ * -EINVAL for a cell cpuset validate should have rejected. */
+int plan_guest_topology(struct pf_plan_vm *vm);
 /* vm->kubevirt, from the rest of vm (its cloud-init planned by
  * plan_nocloud first). 0 or -ENOMEM. */
 int plan_kubevirt(struct pf_plan_vm *vm);

@@ -28,6 +28,7 @@ struct pf_vm_pcidev {
 struct pf_vm_cell {		/* a guest NUMA cell */
 	unsigned id;		/* 0, 1, … in profile order */
 	char *cpus;		/* guest vCPUs, cpuset syntax as written: "0-55" */
+	unsigned vcpus;		/* how many cpus names (plan_guest_topology) */
 	uint64_t memory_bytes;
 	int host_node;		/* -1: not bound */
 };
@@ -94,6 +95,10 @@ struct pf_plan_vm {
 					 * OUT/vms/<vm>/containerdisk.tar */
 	struct pf_vm_cell *cells;
 	size_t ncells;
+	/* guest CPU topology for libvirt and OpenNebula (plan_guest_topology):
+	 * sockets x cores_per_socket = vcpus, threads 1 */
+	unsigned sockets;
+	unsigned cores_per_socket;
 	struct pf_vm_vcpupin *pins;	/* sorted by vcpu */
 	size_t npins;
 	struct pf_cloudinit cloudinit;	/* enabled when the VM or the defaults
