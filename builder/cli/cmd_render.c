@@ -8,7 +8,8 @@
 #include "cli.h"
 #include "options.h"
 #include "pxeforge/lib/suggest.h"
-#include "pxeforge/package/package.h"
+#include "pxeforge/lib/buf.h"
+#include "pxeforge/render/targets.h"
 
 struct render_values {
 	const char *host, *vm, *target;
@@ -26,6 +27,24 @@ static const struct cli_option render_options[] = {
 		    "what to print"),
 };
 
+/* The targets part of --help, from the render target table, and why
+ * some are never printed. */
+static void print_targets(FILE *fp)
+{
+	struct pf_buf b;
+
+	buf_init(&b);
+	if (!render_targets_help(&b))
+		fputs(b.data, fp);
+	buf_release(&b);
+	fputs(
+	      "\n"
+	      "user-data is not printed: it holds the node's SSH host key and k3s\n"
+	      "password; build writes it to OUT/<host>/cloud-init/user-data, mode 0600.\n"
+	      "For the same reason neither is a VM's vm.yaml when its user-data holds\n"
+	      "the VM's identity (build writes it with mode 0600).\n", fp);
+}
+
 static const struct cli_command_opts render_cli = {
 	.command = "render",
 	.usage =
@@ -35,28 +54,8 @@ static const struct cli_command_opts render_cli = {
 	"       pxeforge render PROFILE --target permitted-host-devices\n"
 	"\n"
 	"Prints one artifact of one host or VM to stdout without writing\n"
-	"anything (a dry run of build). For a host, TARGET is one of:\n"
-	"  ipxe          OUT/<host>/netboot.ipxe\n"
-	"  cmdline       OUT/<host>/cmdline\n"
-	"  modprobe      OUT/<host>/modprobe.d/vfio.conf\n"
-	"  modules-load  OUT/<host>/modules-load.d/vfio.conf\n"
-	"  nixos         OUT/<host>/nixos/boot.nix\n"
-	"  dispatcher    OUT/boot.ipxe (no --host needed)\n"
-	"  meta-data     OUT/<host>/cloud-init/meta-data (hosts with cloud_init)\n"
-	"  network-config OUT/<host>/cloud-init/network-config (with addresses)\n"
-	"For a VM (vms[] in the profile):\n"
-	"  kubevirt      OUT/vms/<vm>/vm.yaml (VMs with a containerdisk); with\n"
-	"                --explain, how its memory request is computed: guest\n"
-	"                memory plus KubeVirt's virt-launcher overhead, part by part\n"
-	"  libvirt       OUT/vms/<vm>/domain.xml\n"
-	"  opennebula    OUT/vms/<vm>/opennebula.tmpl\n"
-	"And for the fleet:\n"
-	"  permitted-host-devices  OUT/kubevirt/permitted-host-devices.yaml\n"
-	"\n"
-	"user-data is not printed: it holds the node's SSH host key and k3s\n"
-	"password; build writes it to OUT/<host>/cloud-init/user-data, mode 0600.\n"
-	"For the same reason neither is a VM's vm.yaml when its user-data holds\n"
-	"the VM's identity (build writes it with mode 0600).\n",
+	"anything (a dry run of build). ",
+	.usage_more = print_targets,
 	.epilogue =
 	"Exit status: 0 ok, 1 invalid profile, 2 usage (unknown host or target),\n"
 	"3 I/O error.\n",
@@ -67,16 +66,21 @@ static const struct cli_command_opts render_cli = {
 
 static int unknown_target(const char *target)
 {
-	const char *hint = package_target_suggest(target);
+	const char *hint = render_target_suggest(target);
+	struct pf_buf list;
+	int code;
 
-	if (!hint)
-		hint = package_vm_target_suggest(target);
 	if (hint)
 		return cli_usage_error("render", "unknown target '%s' (did you mean '%s'?)",
 				       target, hint);
-	return cli_usage_error("render",
-			       "unknown target '%s' (ipxe, cmdline, modprobe, modules-load, nixos, dispatcher, meta-data, network-config; kubevirt, libvirt, opennebula; permitted-host-devices)",
-			       target);
+	buf_init(&list);
+	if (render_target_list(&list))
+		code = cli_usage_error("render", "unknown target '%s'", target);
+	else
+		code = cli_usage_error("render", "unknown target '%s' (%s)",
+				       target, list.data);
+	buf_release(&list);
+	return code;
 }
 
 /* An unknown host or VM: the closest of the n names, each the char *
@@ -117,43 +121,58 @@ static int unknown_vm(const struct pf_plan *plan, const char *vm)
 
 /* --vm NAME --target T [--explain], or the fleet's permitted devices. */
 static int render_vm(const struct pf_plan *plan, const char *name,
-		     const char *target, bool explain, struct pf_buf *out)
+		     const struct pf_target *t, bool explain,
+		     struct pf_buf *out)
 {
-	const struct pf_plan_vm *vm;
+	struct pf_target_subject s = { plan, NULL, NULL, explain };
 	int rc;
 
-	if (!name) {
-		rc = kubevirt_permitted_render(plan->vms, plan->nvms, out);
-		goto done;
+	if (name) {
+		s.vm = plan_vm_find(plan, name);
+		if (!s.vm)
+			return unknown_vm(plan, name);
 	}
-	vm = plan_vm_find(plan, name);
-	if (!vm)
-		return unknown_vm(plan, name);
-	if (!strcmp(target, "kubevirt") && !explain &&
-	    package_vm_yaml_secret(vm))
+	if (render_target_secret(t, &s))
 		return cli_usage_error("render",
 				       "vm.yaml of '%s' is not printed: its cloud-init user-data holds the VM's SSH host key and k3s password (build writes OUT/vms/%s/vm.yaml with mode 0600; --explain prints the memory breakdown)",
 				       name, name);
-	rc = package_vm_render_target(vm, target, explain, out);
+	rc = render_target(t, &s, out);
 	if (rc == -ENODATA) {
 		cli_error("VM '%s' has no KubeVirt VirtualMachine (give its disk a 'containerdisk')",
 			  name);
 		return PF_EXIT_INVALID;
 	}
-done:
 	if (rc) {
-		cli_error("cannot render '%s': %s", target, strerror(-rc));
+		cli_error("cannot render '%s': %s", t->name, strerror(-rc));
 		return PF_EXIT_IO;
 	}
 	return PF_EXIT_OK;
 }
 
+/* "target 'T' is not a VM's (kubevirt, libvirt or opennebula)" */
+static int not_a_vm_target(const char *target)
+{
+	struct pf_buf list;
+	int code;
+
+	buf_init(&list);
+	if (render_vm_target_list(&list))
+		code = cli_usage_error("render", "target '%s' is not a VM's",
+				       target);
+	else
+		code = cli_usage_error("render", "target '%s' is not a VM's (%s)",
+				       target, list.data);
+	buf_release(&list);
+	return code;
+}
+
 int cmd_render(int argc, char **argv)
 {
 	struct render_values o = { NULL };
-	const char *host, *target, *vm;
-	bool explain, vm_target;
-	const struct pf_plan_host *h = NULL;
+	const char *host = NULL, *target = NULL, *vm = NULL;
+	bool explain = false, vm_target;
+	const struct pf_target *t;
+	struct pf_target_subject s = { NULL, NULL, NULL, false };
 	struct pf_profile *p = NULL;
 	struct pf_plan *plan = NULL;
 	struct pf_buf out;
@@ -168,27 +187,27 @@ int cmd_render(int argc, char **argv)
 	explain = o.explain;
 	if (!target)
 		return cli_usage_error("render", "missing --target");
-	if (!strcmp(target, "user-data"))
+	t = render_target_find(target);
+	if (t && t->secret)
 		return cli_usage_error("render",
-				       "user-data is not printed: it holds the node's SSH host key and k3s password (build writes OUT/<host>/cloud-init/user-data with mode 0600)");
-	vm_target = package_vm_target_known(target) ||
-		    !strcmp(target, "permitted-host-devices");
-	if (!vm_target && !package_target_known(target))
+				       "%s is not printed: it holds the node's SSH host key and k3s password (build writes OUT/<host>/%s with mode 0600)",
+				       t->name, t->path);
+	if (!t)
 		return unknown_target(target);
+	vm_target = t->group != PF_TARGET_HOST;
 	if (host && vm)
 		return cli_usage_error("render", "--host and --vm together: give one");
-	if (explain && strcmp(target, "kubevirt"))
+	if (explain && !t->explain)
 		return cli_usage_error("render", "--explain goes with --target kubevirt");
-	if (vm && !package_vm_target_known(target))
-		return cli_usage_error("render", "target '%s' is not a VM's (kubevirt, libvirt or opennebula)",
-				       target);
+	if (vm && t->group != PF_TARGET_VM)
+		return not_a_vm_target(target);
 	if (host && vm_target)
 		return cli_usage_error("render", "target '%s' is a VM's: give --vm NAME, not --host",
 				       target);
-	if (!vm && package_vm_target_known(target))
+	if (!vm && t->group == PF_TARGET_VM)
 		return cli_usage_error("render", "missing --vm for target '%s'",
 				       target);
-	if (!host && !vm_target && package_target_needs_host(target))
+	if (!host && !vm_target && t->needs_name)
 		return cli_usage_error("render", "missing --host for target '%s'",
 				       target);
 	code = cli_load(argv[1], &p, &plan);
@@ -196,16 +215,17 @@ int cmd_render(int argc, char **argv)
 		return code;
 	buf_init(&out);
 	if (vm_target) {
-		code = render_vm(plan, vm, target, explain, &out);
+		code = render_vm(plan, vm, t, explain, &out);
 		if (code)
 			goto clean;
 		goto print;
 	}
-	if (host && !(h = plan_host_find(plan, host))) {
+	s.plan = plan;
+	if (host && !(s.host = plan_host_find(plan, host))) {
 		code = unknown_host(plan, host);
 		goto clean;
 	}
-	rc = package_render_target(plan, h, target, &out);
+	rc = render_target(t, &s, &out);
 	if (rc == -ENODATA) {
 		cli_error("host '%s' has no %s (%s)", host, target,
 			  strcmp(target, "meta-data") ?

@@ -253,6 +253,8 @@ void cli_options_help(const struct cli_command_opts *cmd, FILE *fp)
 		if (label_width(option_at(cmd, k)) > width)
 			width = label_width(option_at(cmd, k));
 	fputs(cmd->usage, fp);
+	if (cmd->usage_more)
+		cmd->usage_more(fp);
 	fputs("\nOptions:\n", fp);
 	for (size_t k = 0; k < option_count(cmd); k++) {
 		const struct cli_option *o = option_at(cmd, k);

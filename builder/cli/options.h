@@ -24,6 +24,8 @@ struct cli_option {
 struct cli_command_opts {
 	const char *command;	/* "build": in messages and the --help hint */
 	const char *usage;	/* --help text before "Options:" */
+	/* printed right after usage when not NULL (text made from a table) */
+	void (*usage_more)(FILE *fp);
 	const char *epilogue;	/* --help text after the option list */
 	const struct cli_option *options;	/* -h, --help is implied */
 	size_t noptions;

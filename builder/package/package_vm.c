@@ -8,99 +8,46 @@
 #include <string.h>
 
 #include "pxeforge/lib/secret.h"
-#include "pxeforge/lib/suggest.h"
 #include "pxeforge/out/inputs.h"
 #include "pxeforge/package/containerdisk.h"
 #include "pxeforge/package/package.h"
-#include "pxeforge/plan/vm.h"
+#include "pxeforge/render/render_vm.h"
 
-static const char *const vm_targets[] = { "kubevirt", "libvirt",
-					  "opennebula" };
-#define NVM_TARGETS (sizeof(vm_targets) / sizeof(vm_targets[0]))
-
-bool package_vm_target_known(const char *target)
-{
-	for (size_t i = 0; i < NVM_TARGETS; i++)
-		if (!strcmp(vm_targets[i], target))
-			return true;
-	return false;
-}
-
-const char *package_vm_target_suggest(const char *target)
-{
-	return suggest_closest(target, vm_targets, NVM_TARGETS);
-}
-
-/* vm.yaml carries the user-data (inline or in its Secret): a secret
- * whenever the user-data holds the VM's identity. */
-bool package_vm_yaml_secret(const struct pf_plan_vm *vm)
-{
-	return cloudinit_has_identity(&vm->cloudinit);
-}
-
-int package_vm_render_target(const struct pf_plan_vm *vm, const char *target,
-			     bool explain, struct pf_buf *out)
-{
-	if (!strcmp(target, "kubevirt")) {
-		if (!vm->containerdisk)
-			return -ENODATA;
-		return explain ? kubevirt_explain_render(vm, out) :
-				 kubevirt_vm_render(vm, out);
-	}
-	if (explain)
-		return -EINVAL;
-	if (!strcmp(target, "libvirt"))
-		return libvirt_domain_render(vm, out);
-	if (!strcmp(target, "opennebula"))
-		return opennebula_render(vm, out);
-	return -ENOENT;
-}
-
-static int add_rendered(struct pf_outtree *t, const char *dir,
-			const char *name, const struct pf_buf *b, mode_t mode)
-{
-	char *path;
-	int rc;
-
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return -ENOMEM;
-	rc = outtree_add(t, path, b->data ? b->data : "", b->len, mode);
-	free(path);
-	return rc;
-}
+#include "package_parts.h"
 
 static int package_vm(const struct pf_plan *plan, const struct pf_plan_vm *vm,
 		      struct pf_outtree *t, char **failed)
 {
-	char dir[4096];
 	struct pf_buf b;
-	bool secret = false;
+	char *dir;
 	int rc = 0;
 
-	snprintf(dir, sizeof(dir), "vms/%s", vm->name);
+	if (asprintf(&dir, "vms/%s", vm->name) < 0)
+		return -ENOMEM;
 	buf_init(&b);
 	if (vm->cloudinit.enabled)
-		rc = package_nocloud(plan, dir, &vm->cloudinit, NULL, t,
-				     &secret, failed);
+		rc = package_nocloud(plan, dir, &vm->cloudinit, NULL, t, failed);
 	if (!rc && vm->containerdisk) {
 		rc = kubevirt_vm_render(vm, &b);
 		if (!rc)
-			rc = add_rendered(t, dir, "vm.yaml", &b,
-					  package_vm_yaml_secret(vm) ? 0600 :
-								       0644);
+			rc = package_add(t, b.data, b.len,
+					 package_mode(vm->kubevirt.yaml_secret),
+					 "%s/vm.yaml", dir);
 		secret_wipe(b.data, b.len);
 		b.len = 0;
 	}
 	if (!rc)
 		rc = libvirt_domain_render(vm, &b);
 	if (!rc)
-		rc = add_rendered(t, dir, "domain.xml", &b, 0644);
+		rc = package_add(t, b.data, b.len, 0644, "%s/domain.xml", dir);
 	b.len = 0;
 	if (!rc)
 		rc = opennebula_render(vm, &b);
 	if (!rc)
-		rc = add_rendered(t, dir, "opennebula.tmpl", &b, 0644);
+		rc = package_add(t, b.data, b.len, 0644, "%s/opennebula.tmpl",
+				 dir);
 	buf_release(&b);
+	free(dir);
 	return rc;
 }
 
@@ -118,8 +65,8 @@ int package_vms(const struct pf_plan *plan, struct pf_outtree *t,
 	if (!rc)
 		rc = kubevirt_permitted_render(plan->vms, plan->nvms, &b);
 	if (!rc)
-		rc = add_rendered(t, "kubevirt", "permitted-host-devices.yaml",
-				  &b, 0644);
+		rc = package_add(t, b.data, b.len, 0644,
+				 "kubevirt/permitted-host-devices.yaml");
 	buf_release(&b);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/plan/plan.h"
 
+#include "plan_artifacts.h"
+
 static const char *const vfio_modules[] = { "vfio_pci", "vfio",
 					    "vfio_iommu_type1" };
 
@@ -639,6 +641,8 @@ int plan_build(const struct pf_profile *p, struct pf_diag *d,
 	}
 	if (hrc && !rc)
 		rc = -EINVAL;
+	if (!rc)
+		rc = plan_artifacts(plan);
 	if (rc)
 		goto clean;
 	*out = plan;

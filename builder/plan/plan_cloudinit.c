@@ -372,5 +372,6 @@ void cloudinit_release(struct pf_cloudinit *ci)
 	strlist_release(&ci->nameservers);
 	strlist_release(&ci->search);
 	free(ci->seed_url);
+	nocloud_release(&ci->payload);
 	cloudinit_init(ci);
 }

@@ -264,6 +264,7 @@ void plan_vm_release(struct pf_plan_vm *vm)
 	free(vm->cells);
 	free(vm->pins);
 	cloudinit_release(&vm->cloudinit);
+	free(vm->kubevirt.cloudinit_secret);
 	memset(vm, 0, sizeof(*vm));
 }
 

@@ -15,49 +15,6 @@ static const char ipxe_give_up[] =
 	"or wait to leave iPXE... && shell ||\n"
 	"exit 1\n";
 
-/* Defence in depth: plan_build rejects such values already, but one that
- * slipped through would change what iPXE executes (whitespace splits a
- * token, a newline starts a command, "${" expands a setting), so the
- * renderer refuses instead of emitting a different script. */
-static bool ipxe_text_ok(const char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return false;
-		if (s[0] == '$' && s[1] == '{')
-			return false;
-	}
-	return true;
-}
-
-static bool ipxe_word_ok(const char *s)
-{
-	return s && !cmdline_token_problem(s) && ipxe_text_ok(s);
-}
-
-static bool ipxe_param_ok(const struct pf_param *p)
-{
-	return ipxe_word_ok(p->key) && (!p->value || ipxe_text_ok(p->value));
-}
-
-static bool ipxe_host_ok(const struct pf_plan_host *h)
-{
-	if (!ipxe_word_ok(h->name) || !ipxe_word_ok(h->kernel.name) ||
-	    !ipxe_word_ok(h->kernel.url))
-		return false;
-	for (size_t i = 0; i < h->macs.n; i++)
-		if (!ipxe_word_ok(h->macs.v[i]))
-			return false;
-	for (size_t i = 0; i < h->ninitrds; i++)
-		if (!ipxe_word_ok(h->initrds[i].name) ||
-		    !ipxe_word_ok(h->initrds[i].url))
-			return false;
-	for (size_t i = 0; i < h->cmdline.n; i++)
-		if (!ipxe_param_ok(&h->cmdline.v[i]))
-			return false;
-	return h->cmdline_text && !strpbrk(h->cmdline_text, "\n\r");
-}
-
 /* One load step: ":<label>_start" resets the counter, ":<label>" loads and
  * on success jumps to next; a failure retries or gives up at fail_<label>. */
 static int ipxe_step(struct pf_buf *b, const char *cmd, const char *what,
@@ -104,8 +61,8 @@ int render_ipxe(const struct pf_plan *plan, const struct pf_plan_host *h,
 	int rc;
 
 	(void)plan;	/* URLs are resolved by plan_build already */
-	if (!ipxe_host_ok(h))
-		return -EINVAL;
+	if (!h->cmdline_text)
+		return -EINVAL;	/* not planned */
 	buf_init(&b);
 	rc = buf_printf(&b, "#!ipxe\n# pxeforge: netboot script for host '%s'",
 			h->name);
@@ -187,8 +144,6 @@ int render_dispatcher(const struct pf_plan *plan, struct pf_buf *out)
 	if (plan->base_url && *plan->base_url) {
 		size_t len = strlen(plan->base_url);
 
-		if (!ipxe_word_ok(plan->base_url))
-			return -EINVAL;
 		base = plan->base_url;
 		sep = plan->base_url[len - 1] == '/' ? "" : "/";
 	}
@@ -203,15 +158,7 @@ int render_dispatcher(const struct pf_plan *plan, struct pf_buf *out)
 	for (size_t i = 0; i < plan->nhosts; i++) {
 		const struct pf_plan_host *h = &plan->hosts[i];
 
-		if (!ipxe_word_ok(h->name)) {
-			rc = -EINVAL;
-			goto out;
-		}
 		for (size_t j = 0; j < h->macs.n; j++) {
-			if (!ipxe_word_ok(h->macs.v[j])) {
-				rc = -EINVAL;
-				goto out;
-			}
 			macs[n].mac = h->macs.v[j];
 			macs[n].host = h->name;
 			n++;
@@ -255,7 +202,6 @@ int render_dispatcher(const struct pf_plan *plan, struct pf_buf *out)
 				ipxe_give_up);
 	if (!rc)
 		rc = buf_append(out, b.data, b.len);
-out:
 	free(macs);
 	buf_release(&b);
 	return rc;

@@ -1,26 +1,23 @@
 /* OUT/vms/<vm>/vm.yaml: the KubeVirt VirtualMachine, with the memory
  * overhead breakdown as a leading comment (libyaml cannot emit comments),
- * and, when the cloud-init payload is too big to be inline, the Secret
- * holding it ahead of the VM. */
+ * and, when the plan put the cloud-init payload in a Secret, that Secret
+ * ahead of the VM. All of it as plan_kubevirt decided. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "pxeforge/lib/units.h"
 #include "pxeforge/lib/yaml_emit.h"
-#include "pxeforge/plan/vm.h"
-
-#define MI ((uint64_t)1024 * 1024)
-#define GI (MI * 1024)
+#include "pxeforge/render/render_vm.h"
 
 /* A Kubernetes quantity: "128Gi", "1536Mi", bytes otherwise. */
 static void quantity(uint64_t v, char *s, size_t n)
 {
-	if (v && v % GI == 0)
-		snprintf(s, n, "%" PRIu64 "Gi", v / GI);
-	else if (v && v % MI == 0)
-		snprintf(s, n, "%" PRIu64 "Mi", v / MI);
+	if (v && v % PF_GI == 0)
+		snprintf(s, n, "%" PRIu64 "Gi", v / PF_GI);
+	else if (v && v % PF_MI == 0)
+		snprintf(s, n, "%" PRIu64 "Mi", v / PF_MI);
 	else
 		snprintf(s, n, "%" PRIu64, v);
 }
@@ -28,7 +25,7 @@ static void quantity(uint64_t v, char *s, size_t n)
 /* Requests in Mi always, so the exact figure reads the same everywhere. */
 static void quantity_mi(uint64_t v, char *s, size_t n)
 {
-	snprintf(s, n, "%" PRIu64 "Mi", (v + MI - 1) / MI);
+	snprintf(s, n, "%" PRIu64 "Mi", (v + PF_MI - 1) / PF_MI);
 }
 
 static int comment(const struct pf_plan_vm *vm, struct pf_buf *out)
@@ -75,7 +72,7 @@ static void emit_cpu(struct pf_yaml *y, const struct pf_plan_vm *vm)
 
 	yaml_emit_str(y, "cpu");
 	yaml_emit_map_open(y);
-	snprintf(n, sizeof(n), "%u", vm->vcpus ? vm->vcpus : 1);
+	snprintf(n, sizeof(n), "%u", vm->kubevirt.cores);
 	yaml_emit_str(y, "cores");
 	yaml_emit_plain(y, n);
 	yaml_emit_str(y, "sockets");
@@ -83,10 +80,9 @@ static void emit_cpu(struct pf_yaml *y, const struct pf_plan_vm *vm)
 	yaml_emit_str(y, "threads");
 	yaml_emit_plain(y, "1");
 	yaml_emit_pair(y, "model", "host-passthrough");
-	if (kubevirt_dedicated_cpus(vm)) {
-		/* KubeVirt places the vCPUs itself (CPU manager); the
-		 * profile's host pinning and cells become "follow the host's
-		 * NUMA layout", which needs dedicated CPUs and hugepages. */
+	if (vm->kubevirt.dedicated_cpus) {
+		/* the profile's host pinning and cells, as KubeVirt's CPU
+		 * manager takes them: follow the host's NUMA layout */
 		yaml_emit_str(y, "dedicatedCpuPlacement");
 		yaml_emit_plain(y, "true");
 		yaml_emit_str(y, "numa");
@@ -120,17 +116,17 @@ static void emit_firmware(struct pf_yaml *y, const struct pf_plan_vm *vm)
 	yaml_emit_map_close(y);
 }
 
-static void emit_memory(struct pf_yaml *y, const struct pf_plan_vm *vm,
-			const struct pf_kv_overhead *o)
+static void emit_memory(struct pf_yaml *y, const struct pf_plan_vm *vm)
 {
+	const struct pf_kv_resources *kv = &vm->kubevirt;
 	char q[32];
 
 	yaml_emit_str(y, "memory");
 	yaml_emit_map_open(y);
 	quantity(vm->memory_bytes, q, sizeof(q));
 	yaml_emit_pair(y, "guest", q);
-	if (o->hugepage) {
-		quantity(o->hugepage, q, sizeof(q));
+	if (kv->hugepage) {
+		quantity(kv->hugepage, q, sizeof(q));
 		yaml_emit_str(y, "hugepages");
 		yaml_emit_map_open(y);
 		yaml_emit_pair(y, "pageSize", q);
@@ -141,7 +137,7 @@ static void emit_memory(struct pf_yaml *y, const struct pf_plan_vm *vm,
 	yaml_emit_map_open(y);
 	yaml_emit_str(y, "requests");
 	yaml_emit_map_open(y);
-	quantity_mi(o->requested, q, sizeof(q));
+	quantity_mi(kv->requested, q, sizeof(q));
 	yaml_emit_pair(y, "memory", q);
 	yaml_emit_map_close(y);
 	yaml_emit_map_close(y);
@@ -152,29 +148,28 @@ static int emit_pci(struct pf_yaml *y, const struct pf_plan_vm *vm, bool gpus)
 {
 	char name[32];
 	size_t k = 0;
+	int rc = 0;
 
 	yaml_emit_str(y, gpus ? "gpus" : "hostDevices");
 	yaml_emit_seq_open(y, false);
-	for (size_t i = 0; i < vm->ndevs; i++) {
+	for (size_t i = 0; i < vm->ndevs && !rc; i++) {
 		const struct pf_vm_pcidev *d = &vm->devs[i];
-		char *res;
 
 		if (d->gpu != gpus)
 			continue;
-		res = d->resource ? NULL :
-			kubevirt_resource_name(d->vendor, d->device);
-		if (!d->resource && !res)
-			return -ENOMEM;
+		if (!d->resource) {
+			rc = -EINVAL;	/* plan names every device */
+			break;
+		}
 		snprintf(name, sizeof(name), "%s%zu", gpus ? "gpu" : "hostdev",
 			 k++);
 		yaml_emit_map_open(y);
 		yaml_emit_pair(y, "name", name);
-		yaml_emit_pair(y, "deviceName", d->resource ? d->resource : res);
+		yaml_emit_pair(y, "deviceName", d->resource);
 		yaml_emit_map_close(y);
-		free(res);
 	}
 	yaml_emit_seq_close(y);
-	return 0;
+	return rc;
 }
 
 static void emit_disk(struct pf_yaml *y, const char *name)
@@ -218,9 +213,11 @@ static void emit_ref(struct pf_yaml *y, const char *key, const char *name)
 	yaml_emit_map_close(y);
 }
 
-static void emit_volumes(struct pf_yaml *y, const struct pf_plan_vm *vm,
-			 const struct pf_nocloud *nc, const char *secret)
+static void emit_volumes(struct pf_yaml *y, const struct pf_plan_vm *vm)
 {
+	const struct pf_nocloud *nc = &vm->cloudinit.payload;
+	const char *secret = vm->kubevirt.cloudinit_secret;
+
 	yaml_emit_str(y, "volumes");
 	yaml_emit_seq_open(y, false);
 	yaml_emit_map_open(y);
@@ -253,9 +250,7 @@ static void emit_volumes(struct pf_yaml *y, const struct pf_plan_vm *vm,
 	yaml_emit_seq_close(y);
 }
 
-static int emit_vm(struct pf_yaml *y, const struct pf_plan_vm *vm,
-		   const struct pf_kv_overhead *o, const struct pf_nocloud *nc,
-		   const char *secret)
+static int emit_vm(struct pf_yaml *y, const struct pf_plan_vm *vm)
 {
 	int rc;
 
@@ -301,10 +296,10 @@ static int emit_vm(struct pf_yaml *y, const struct pf_plan_vm *vm,
 		yaml_emit_map_close(y);
 		yaml_emit_map_close(y);
 	}
-	emit_memory(y, vm, o);
+	emit_memory(y, vm);
 	rc = emit_devices(y, vm);
 	yaml_emit_map_close(y);	/* domain */
-	emit_volumes(y, vm, nc, secret);
+	emit_volumes(y, vm);
 	yaml_emit_map_close(y);	/* template.spec */
 	yaml_emit_map_close(y);	/* template */
 	yaml_emit_map_close(y);	/* spec */
@@ -314,52 +309,110 @@ static int emit_vm(struct pf_yaml *y, const struct pf_plan_vm *vm,
 
 int kubevirt_vm_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 {
-	struct pf_kv_overhead o;
-	struct pf_nocloud nc;
+	const char *secret = vm->kubevirt.cloudinit_secret;
 	struct pf_yaml y;
-	char *secret = NULL;
 	int rc, erc;
 
-	nocloud_init(&nc);
-	if (!vm->name || !vm->containerdisk) {
-		rc = -EINVAL;
-		goto out;
-	}
-	kubevirt_overhead(vm, &o);
-	if (kubevirt_dedicated_cpus(vm) && !o.hugepage) {
-		rc = -EINVAL;	/* guest memory not a whole number of pages */
-		goto out;
-	}
-	if (vm->cloudinit.enabled) {
-		rc = nocloud_render(&vm->cloudinit, &nc);
-		if (rc)
-			goto out;
-		if ((nc.user_data.len > PF_KV_INLINE_MAX ||
-		     nc.network_config.len > PF_KV_INLINE_MAX) &&
-		    asprintf(&secret, "%s-cloud-init", vm->name) < 0) {
-			secret = NULL;
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
+	if (!vm->name || !vm->containerdisk ||
+	    (vm->cloudinit.enabled && !vm->cloudinit.payload.user_data.data))
+		return -EINVAL;	/* not planned */
 	rc = comment(vm, out);
 	if (rc)
-		goto out;
-	if (secret) {
+		return rc;
+	if (vm->cloudinit.enabled && secret) {
 		yaml_emit_begin(&y, out);
-		emit_secret(&y, secret, &nc);
+		emit_secret(&y, secret, &vm->cloudinit.payload);
 		rc = yaml_emit_end(&y);
 		if (!rc)
 			rc = buf_puts(out, "---\n");
 		if (rc)
-			goto out;
+			return rc;
 	}
 	yaml_emit_begin(&y, out);
-	rc = emit_vm(&y, vm, &o, &nc, secret);
+	rc = emit_vm(&y, vm);
 	erc = yaml_emit_end(&y);
-	rc = rc ? rc : erc;
-out:
-	free(secret);
-	nocloud_release(&nc);
+	return rc ? rc : erc;
+}
+
+/* ---- the explanation ---------------------------------------------------- */
+
+/* "256 Mi", or "2000 Ki" when not whole Mi, or bytes. */
+static void amount(uint64_t v, char *s, size_t n)
+{
+	if (v % PF_MI == 0)
+		snprintf(s, n, "%" PRIu64 " Mi", v / PF_MI);
+	else if (v % PF_KI == 0)
+		snprintf(s, n, "%" PRIu64 " Ki", v / PF_KI);
+	else
+		snprintf(s, n, "%" PRIu64 " B", v);
+}
+
+static int line(struct pf_buf *out, const char *part, const char *how,
+		uint64_t v)
+{
+	char a[32];
+
+	amount(v, a, sizeof(a));
+	return buf_printf(out, "  %-15s %-44s %12s\n", part, how, a);
+}
+
+int kubevirt_explain_render(const struct pf_plan_vm *vm, struct pf_buf *out)
+{
+	const struct pf_kv_resources *kv = &vm->kubevirt;
+	const struct pf_kv_overhead *o = &kv->overhead;
+	char how[96], guest[32], page[32];
+	int rc;
+
+	if (!vm->name || !kv->cores)
+		return -EINVAL;	/* not planned */
+	amount(vm->memory_bytes, guest, sizeof(guest));
+	rc = buf_printf(out,
+			"%s: memory for KubeVirt's virt-launcher besides the guest\n"
+			"(KubeVirt GetMemoryOverhead, pkg/hypervisor/kvm/launcherhypervisorresources.go)\n",
+			vm->name);
+	snprintf(how, sizeof(how), "guest / 512 = %s / 512", guest);
+	if (!rc)
+		rc = line(out, "page tables", how, o->pagetables);
+	if (!rc)
+		rc = line(out, "fixed", "monitor 25 + launcher 100 + virtlogd 25 +",
+			  o->fixed);
+	if (!rc)
+		rc = buf_printf(out, "  %-15s %s\n", "",
+				"virtqemud 40 + qemu 30 (Mi)");
+	snprintf(how, sizeof(how), "8 Mi x %u vCPUs", kv->cores);
+	if (!rc)
+		rc = line(out, "vCPUs", how, o->vcpus);
+	if (!rc)
+		rc = line(out, "IOThread", "fixed", o->iothreads);
+	if (!rc)
+		rc = line(out, "video", "VGA console (autoattachGraphicsDevice)",
+			  o->video);
+	snprintf(how, sizeof(how), "1 Gi with VFIO devices (%zu here)",
+		 vm->ndevs);
+	if (!rc)
+		rc = line(out, "VFIO", how, o->vfio);
+	if (!rc)
+		rc = line(out, "dedicated CPUs",
+			  o->dedicated ? "100 Mi with dedicatedCpuPlacement" :
+					"100 Mi only with dedicatedCpuPlacement",
+			  o->dedicated);
+	if (!rc)
+		rc = line(out, "overhead", "sum of the above", o->total);
+	if (!rc)
+		rc = line(out, "guest", "memory.guest", vm->memory_bytes);
+	if (kv->hugepage) {
+		snprintf(page, sizeof(page), "%s",
+			 kv->hugepage == PF_GI ? "1 Gi" : "2 Mi");
+		snprintf(how, sizeof(how),
+			 "guest + overhead, up to whole %s pages", page);
+	} else {
+		snprintf(how, sizeof(how), "guest + overhead, up to whole Mi");
+	}
+	if (!rc)
+		rc = line(out, "requested", how, kv->requested);
+	if (!rc)
+		rc = buf_puts(out,
+			      "KubeVirt adds its own overhead to the requested memory once more\n"
+			      "for the pod: a margin of the size above.\n");
 	return rc;
 }

@@ -10,7 +10,7 @@
 #include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
 
-#include "pxeforge/plan/vm.h"
+#include "pxeforge/render/render_vm.h"
 
 /* The writer with a sticky error: after the first failure every call is a
  * no-op, so the document is built straight through and checked once. */
@@ -125,16 +125,6 @@ static unsigned long long kib(uint64_t bytes)
 	return (unsigned long long)((bytes + 1023) / 1024);
 }
 
-/* Guest sockets: one per NUMA cell when the vCPUs divide evenly, so the
- * guest sees socket = node; else one socket. Never vcpus sockets (libvirt's
- * default), which Windows client editions and some licences refuse. */
-static unsigned guest_sockets(const struct pf_plan_vm *vm)
-{
-	if (vm->ncells > 1 && vm->vcpus % vm->ncells == 0)
-		return (unsigned)vm->ncells;
-	return 1;
-}
-
 static void write_os(struct xw *x, const struct pf_plan_vm *vm)
 {
 	start(x, "os");
@@ -176,15 +166,13 @@ static void write_features(struct xw *x, const struct pf_plan_vm *vm)
 
 static void write_cpu(struct xw *x, const struct pf_plan_vm *vm)
 {
-	unsigned sockets = guest_sockets(vm);
-
 	start(x, "cpu");
 	attr(x, "mode", "host-passthrough");
 	attr(x, "check", "none");
 	start(x, "topology");
-	attrf(x, "sockets", "%u", sockets);
+	attrf(x, "sockets", "%u", vm->sockets);
 	attr(x, "dies", "1");
-	attrf(x, "cores", "%u", vm->vcpus / sockets);
+	attrf(x, "cores", "%u", vm->cores_per_socket);
 	attr(x, "threads", "1");
 	end(x);
 	/* GPU BARs (16-80 GiB each) need the host's physical address width
@@ -341,6 +329,7 @@ int libvirt_domain_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 	int rc;
 
 	if (!vm || !vm->name || !*vm->name || !vm->vcpus || !vm->memory_bytes ||
+	    !vm->sockets ||	/* topology not planned */
 	    (vm->firmware != PF_FIRMWARE_UEFI &&
 	     vm->firmware != PF_FIRMWARE_BIOS))
 		return -EINVAL;

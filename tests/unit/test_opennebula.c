@@ -187,11 +187,16 @@ static void test_invalid(void **state)
 	vm.devs[3].domain = 0;
 	b.len = 0;
 	assert_int_equal(buf_puts(&b, "keep"), 0);
+	/* a cell's CPUs are counted by the plan: a cpuset validate rejects
+	 * is refused there, and a topology never planned here */
 	free(vm.cells[1].cpus);
 	vm.cells[1].cpus = vmf_strdup("8-");
+	assert_int_equal(plan_guest_topology(&vm), -EINVAL);
+	vm.sockets = 0;
 	assert_int_equal(opennebula_render(&vm, &b), -EINVAL);
 	free(vm.cells[1].cpus);
 	vm.cells[1].cpus = vmf_strdup("8-11,12,13-15");
+	vmf_plan(&vm);
 	vm.firmware = PF_FIRMWARE_UNSET;
 	assert_int_equal(opennebula_render(&vm, &b), -EINVAL);
 	assert_int_equal(opennebula_render(NULL, &b), -EINVAL);

@@ -1,4 +1,5 @@
-/* Renderers: exact bytes for hand-built plans. */
+/* Renderers: exact bytes for hand-built plans; the render target table
+ * (its lists, did-you-mean, --help and the dispatch). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "pxeforge/render/render.h"
+#include "pxeforge/render/targets.h"
 
 /* builder/plan/cmdline.c is not linked here: the cmdline array is filled and
  * freed by hand. */
@@ -321,34 +323,6 @@ static void test_ipxe_bare_host(void **state)
 	host_release(&h);
 }
 
-static void test_ipxe_refuses_unsafe_words(void **state)
-{
-	static const char *const bad[] = { "a b", "x${y}", "a\nb", "#c", "&&", "" };
-	struct pf_plan_host h;
-	struct pf_plan plan = { .hosts = &h, .nhosts = 1 };
-	struct pf_buf out;
-
-	(void)state;
-	buf_init(&out);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		c4140(&h, 1);
-		set_file(&h.initrds[0], "initrd", bad[i]);
-		assert_int_equal(render_ipxe(&plan, &h, &out), -EINVAL);
-		host_release(&h);
-
-		c4140(&h, 0);
-		add_param(&h, bad[i], NULL);
-		assert_int_equal(render_ipxe(&plan, &h, &out), -EINVAL);
-		host_release(&h);
-	}
-	c4140(&h, 0);
-	add_param(&h, "x", "${evil}");
-	assert_int_equal(render_ipxe(&plan, &h, &out), -EINVAL);
-	host_release(&h);
-	assert_int_equal(out.len, 0);
-	buf_release(&out);
-}
-
 static void two_hosts(struct pf_plan *plan, struct pf_plan_host hosts[2])
 {
 	host_init(&hosts[0], "c4140");
@@ -423,9 +397,6 @@ static void test_dispatcher_base_url(void **state)
 		assert_string_equal(out.data, DISPATCH("http://10.0.0.1/netboot/"));
 		buf_release(&out);
 	}
-	plan.base_url = "http://x/${evil}";
-	assert_int_equal(render_dispatcher(&plan, &out), -EINVAL);
-	assert_int_equal(out.len, 0);
 	host_release(&hosts[0]);
 	host_release(&hosts[1]);
 }
@@ -594,19 +565,6 @@ static void test_nixos_indented_escapes(void **state)
 	host_release(&h);
 }
 
-static void test_nixos_refuses_multiline_name(void **state)
-{
-	struct pf_plan_host h;
-	struct pf_buf out;
-
-	(void)state;
-	host_init(&h, "a\nb");
-	buf_init(&out);
-	assert_int_equal(render_nixos(&h, &out), -EINVAL);
-	assert_int_equal(out.len, 0);
-	host_release(&h);
-}
-
 static void nix_str(const char *in, const char *want)
 {
 	struct pf_buf out;
@@ -631,6 +589,127 @@ static void test_nix_string(void **state)
 	nix_str("it's {}", "\"it's {}\"");
 }
 
+/* ---- the target table ------------------------------------------------ */
+
+static void test_targets_find(void **state)
+{
+	const struct pf_target *t;
+
+	(void)state;
+	t = render_target_find("ipxe");
+	assert_non_null(t);
+	assert_int_equal(t->group, PF_TARGET_HOST);
+	assert_true(t->needs_name && t->host_file && !t->secret);
+	assert_string_equal(t->path, "netboot.ipxe");
+	t = render_target_find("dispatcher");
+	assert_true(t && t->group == PF_TARGET_HOST && !t->needs_name);
+	t = render_target_find("user-data");
+	assert_true(t && t->secret && !t->render);
+	t = render_target_find("kubevirt");
+	assert_true(t && t->group == PF_TARGET_VM && t->explain);
+	t = render_target_find("permitted-host-devices");
+	assert_true(t && t->group == PF_TARGET_FLEET && !t->needs_name);
+	assert_null(render_target_find("bogus"));
+	assert_null(render_target_find(""));
+}
+
+static void test_targets_lists(void **state)
+{
+	struct pf_buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(render_target_list(&b), 0);
+	assert_string_equal(b.data,
+			    "ipxe, cmdline, modprobe, modules-load, nixos, dispatcher, meta-data, network-config; kubevirt, libvirt, opennebula; permitted-host-devices");
+	b.len = 0;
+	assert_int_equal(render_vm_target_list(&b), 0);
+	assert_string_equal(b.data, "kubevirt, libvirt or opennebula");
+	buf_release(&b);
+	assert_string_equal(render_target_suggest("ipx"), "ipxe");
+	assert_string_equal(render_target_suggest("modules_load"), "modules-load");
+	assert_string_equal(render_target_suggest("libvirr"), "libvirt");
+	assert_string_equal(render_target_suggest("kubevirtt"), "kubevirt");
+	assert_null(render_target_suggest("zzzzzzzzzz"));
+}
+
+/* Every printable target once, under its group's heading, never user-data. */
+static void test_targets_help(void **state)
+{
+	const struct pf_target *t;
+	struct pf_buf b;
+	size_t n;
+	const char *host, *vm, *fleet;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(render_targets_help(&b), 0);
+	host = strstr(b.data, "For a host, TARGET is one of:\n");
+	vm = strstr(b.data, "For a VM (vms[] in the profile):\n");
+	fleet = strstr(b.data, "And for the fleet:\n");
+	assert_true(host == b.data && vm > host && fleet > vm);
+	t = render_targets(&n);
+	for (size_t i = 0; i < n; i++) {
+		char line[64];
+		const char *at;
+
+		snprintf(line, sizeof(line), "\n  %s ", t[i].name);
+		at = strstr(b.data, line);
+		if (t[i].secret) {
+			assert_null(at);
+			continue;
+		}
+		assert_non_null(at);
+		assert_null(strstr(at + 1, line));
+		assert_true(t[i].group == PF_TARGET_HOST ? at < vm :
+			    t[i].group == PF_TARGET_VM ? at > vm && at < fleet :
+			    at > fleet);
+	}
+	assert_non_null(strstr(b.data,
+			       "\n  ipxe          OUT/<host>/netboot.ipxe\n"));
+	assert_non_null(strstr(b.data,
+			       "\n  dispatcher    OUT/boot.ipxe (no --host needed)\n"));
+	assert_non_null(strstr(b.data,
+			       "; with\n                --explain, how its memory"));
+	assert_non_null(strstr(b.data,
+			       "\n  permitted-host-devices  OUT/kubevirt/permitted-host-devices.yaml\n"));
+	assert_null(strstr(b.data, "user-data"));
+	buf_release(&b);
+}
+
+/* The dispatch: the plan's payload bytes, -ENODATA without them, the
+ * secret refused, --explain only where there is one. */
+static void test_targets_render(void **state)
+{
+	struct pf_plan_host h;
+	struct pf_plan plan = { .hosts = &h, .nhosts = 1 };
+	struct pf_target_subject s = { &plan, &h, NULL, false };
+	const struct pf_target *meta = render_target_find("meta-data");
+	const struct pf_target *net = render_target_find("network-config");
+	struct pf_buf out;
+
+	(void)state;
+	host_init(&h, "c4140");
+	buf_init(&out);
+	assert_int_equal(render_target(meta, &s, &out), -ENODATA);
+	h.cloudinit.enabled = true;
+	assert_int_equal(buf_puts(&h.cloudinit.payload.meta_data,
+				  "instance-id: iid-0\n"), 0);
+	assert_int_equal(render_target(meta, &s, &out), 0);
+	assert_string_equal(out.data, "instance-id: iid-0\n");
+	assert_int_equal(render_target(net, &s, &out), -ENODATA);
+	assert_int_equal(render_target(render_target_find("user-data"), &s,
+				       &out), -EPERM);
+	assert_true(render_target_secret(render_target_find("user-data"), &s));
+	assert_false(render_target_secret(meta, &s));
+	s.explain = true;
+	assert_int_equal(render_target(meta, &s, &out), -EINVAL);
+	assert_string_equal(out.data, "instance-id: iid-0\n");
+	buf_release(&out);
+	buf_release(&h.cloudinit.payload.meta_data);
+	host_release(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,7 +718,6 @@ int main(void)
 		cmocka_unit_test(test_ipxe_two_initrds),
 		cmocka_unit_test(test_ipxe_kernel_line_is_cmdline_text),
 		cmocka_unit_test(test_ipxe_bare_host),
-		cmocka_unit_test(test_ipxe_refuses_unsafe_words),
 		cmocka_unit_test(test_dispatcher_relative),
 		cmocka_unit_test(test_dispatcher_base_url),
 		cmocka_unit_test(test_cmdline),
@@ -648,8 +726,11 @@ int main(void)
 		cmocka_unit_test(test_nixos_vfio),
 		cmocka_unit_test(test_nixos_empty),
 		cmocka_unit_test(test_nixos_indented_escapes),
-		cmocka_unit_test(test_nixos_refuses_multiline_name),
 		cmocka_unit_test(test_nix_string),
+		cmocka_unit_test(test_targets_find),
+		cmocka_unit_test(test_targets_lists),
+		cmocka_unit_test(test_targets_help),
+		cmocka_unit_test(test_targets_render),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);

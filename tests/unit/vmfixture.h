@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "pxeforge/plan/vm.h"
+#include "pxeforge/render/render_vm.h"
+#include "plan/plan_artifacts.h"
 
 static inline char *vmf_strdup(const char *s)
 {
@@ -100,6 +102,13 @@ static inline void vmf_release(struct pf_plan_vm *vm)
 	memset(vm, 0, sizeof(*vm));
 }
 
+/* What plan_artifacts decides for a VM the renderers read: its guest
+ * CPU topology. The builders below end with it. */
+static inline void vmf_plan(struct pf_plan_vm *vm)
+{
+	assert_int_equal(plan_guest_topology(vm), 0);
+}
+
 /* 4 x Tesla V100 SXM2 16GB, UEFI, no NUMA, a qcow2 disk, cloud-init. */
 static inline void vmf_v100x4(struct pf_plan_vm *vm)
 {
@@ -110,6 +119,7 @@ static inline void vmf_v100x4(struct pf_plan_vm *vm)
 		vmf_dev(vm, bus[i], 0, 0, 0x10de, 0x1db1, true);
 	vmf_disk(vm, "/var/lib/libvirt/images/v100x4.qcow2", PF_DISK_QCOW2);
 	vm->cloudinit.enabled = true;
+	vmf_plan(vm);
 }
 
 /* GeForce RTX 4070 (10de:2786) and its HDMI audio (10de:22bc), BIOS,
@@ -121,6 +131,7 @@ static inline void vmf_rtx4070(struct pf_plan_vm *vm)
 	vmf_dev(vm, 0x01, 0, 0, 0x10de, 0x2786, true);
 	vmf_dev(vm, 0x01, 0, 1, 0x10de, 0x22bc, false);
 	vmf_disk(vm, "/srv/vm/rtx4070.raw", PF_DISK_RAW);
+	vmf_plan(vm);
 }
 
 /* 8 x Tesla V100 SXM2 32GB, UEFI, two guest NUMA cells bound to host nodes
@@ -138,6 +149,7 @@ static inline void vmf_gpu8(struct pf_plan_vm *vm)
 	vmf_cell(vm, "8-15", 32, 1);
 	for (unsigned v = 0; v < 16; v++)
 		vmf_pin(vm, v, v < 8 ? v : v + 16);
+	vmf_plan(vm);
 }
 
 #endif

@@ -1,5 +1,6 @@
-/* cloud-init NoCloud payloads for one node (a netbooted host, later a VM):
- * what the plan decides, and the renderers. */
+/* cloud-init NoCloud for one node (a netbooted host or a VM): what the plan
+ * decides, the payload bytes it makes once (builder/plan/nocloud.c) and
+ * which of the node's files are secret (builder/plan/plan_artifacts.c). */
 #ifndef PXEFORGE_CLOUDINIT_H
 #define PXEFORGE_CLOUDINIT_H
 
@@ -20,6 +21,13 @@
 #define PF_K3S_CONTAINERD_DIR "/var/lib/rancher/k3s/agent/etc/containerd/"
 #define PF_CDI_TOML_PATH "/etc/containerd/cdi.toml"
 #define PF_NOCLOUD_SEED_DIR "var/lib/cloud/seed/nocloud"
+
+/* The NoCloud payloads of one node. */
+struct pf_nocloud {
+	struct pf_buf user_data;	/* secret: holds the identity */
+	struct pf_buf meta_data;
+	struct pf_buf network_config;	/* empty: no network-config file */
+};
 
 struct pf_cloudinit {
 	bool enabled;
@@ -47,25 +55,23 @@ struct pf_cloudinit {
 	enum pf_seed seed;
 	char *seed_url;		/* with its trailing '/'; seed == PF_SEED_URL */
 	struct pf_mark seed_mark;	/* where seed or seed_url was written */
+	/* Decided last, from the above, once the node is planned
+	 * (plan_nocloud): the payload, made once for every reader, and
+	 * the secrecy of the files that carry it. A secret file is 0600,
+	 * not in the manifest, and served to this node alone. */
+	struct pf_nocloud payload;	/* empty unless enabled */
+	bool secret;		/* user-data and cidata.iso hold the identity */
+	bool overlay_secret;	/* the host's initrd overlay carries the
+				 * seed, and so the identity */
 };
 
 void cloudinit_init(struct pf_cloudinit *ci);
 void cloudinit_release(struct pf_cloudinit *ci);
-/* The user-data holds the node's identity (SSH host key, k3s password):
- * every file carrying it is a secret (0600, not in the manifest). */
+/* The user-data holds the node's identity (SSH host key, k3s password). */
 bool cloudinit_has_identity(const struct pf_cloudinit *ci);
 
-/* The rendered payloads of one node. */
-struct pf_nocloud {
-	struct pf_buf user_data;	/* secret: holds the identity */
-	struct pf_buf meta_data;
-	struct pf_buf network_config;	/* empty: no network-config file */
-};
-
 void nocloud_init(struct pf_nocloud *nc);
+/* Wipes user-data (it holds the identity), frees all; NULL is fine. */
 void nocloud_release(struct pf_nocloud *nc);
-/* user-data (#cloud-config), network-config, then meta-data whose
- * instance-id hashes the other two. 0, -ENOMEM, -EINVAL. */
-int nocloud_render(const struct pf_cloudinit *ci, struct pf_nocloud *nc);
 
 #endif

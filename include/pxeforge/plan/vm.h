@@ -1,6 +1,6 @@
-/* GPU VMs as the plan decides them (builder/plan_vm.c), and their
- * renderers: KubeVirt (render_kubevirt.c), libvirt (render_libvirt.c),
- * OpenNebula (render_opennebula.c). Every renderer reads only this. */
+/* GPU VMs as the plan decides them (builder/plan/plan_vm.c, their KubeVirt
+ * resources in plan_kubevirt.c). The VM renderers
+ * (pxeforge/render/render_vm.h) read only this. */
 #ifndef PXEFORGE_VM_H
 #define PXEFORGE_VM_H
 
@@ -28,6 +28,7 @@ struct pf_vm_pcidev {
 struct pf_vm_cell {		/* a guest NUMA cell */
 	unsigned id;		/* 0, 1, … in profile order */
 	char *cpus;		/* guest vCPUs, cpuset syntax as written: "0-55" */
+	unsigned vcpus;		/* how many cpus names (plan_guest_topology) */
 	uint64_t memory_bytes;
 	int host_node;		/* -1: not bound */
 };
@@ -35,6 +36,39 @@ struct pf_vm_cell {		/* a guest NUMA cell */
 struct pf_vm_vcpupin {		/* one vCPU, expanded from the profile's ranges */
 	unsigned vcpu;
 	unsigned host_cpu;
+};
+
+/* KubeVirt's virt-launcher memory overhead for a VM: each part in bytes,
+ * as KubeVirt computes it (see builder/plan/plan_kubevirt.c for the
+ * source). */
+struct pf_kv_overhead {
+	uint64_t pagetables;	/* guest / 512 */
+	uint64_t fixed;		/* launcher, monitors, virtlogd, qemu… */
+	uint64_t vcpus;		/* 8 Mi per vCPU */
+	uint64_t iothreads;
+	uint64_t video;
+	uint64_t vfio;		/* 1 Gi when VFIO devices are present */
+	uint64_t dedicated;	/* 100 Mi with dedicatedCpuPlacement */
+	uint64_t total;		/* the sum */
+};
+
+/* How the VM runs under KubeVirt (plan_kubevirt): vm.yaml reads only this. */
+struct pf_kv_resources {
+	unsigned cores;			/* vCPUs, at least KubeVirt's 1 */
+	bool dedicated_cpus;		/* dedicatedCpuPlacement and
+					 * guestMappingPassthrough: the profile
+					 * pins vCPUs or has NUMA cells */
+	struct pf_kv_overhead overhead;
+	uint64_t hugepage;		/* page size the VM asks for, 0: none */
+	uint64_t requested;		/* resources.requests.memory: guest +
+					 * overhead, rounded up to Mi, or to
+					 * the page size */
+	/* cloud-init: inline in the VM, or in a Secret ahead of it when
+	 * user-data or network-config is too long to be inline */
+	char *cloudinit_secret;		/* the Secret's name, or NULL: inline */
+	bool yaml_secret;		/* vm.yaml carries the VM's identity:
+					 * 0600, not in the manifest, never
+					 * printed */
 };
 
 struct pf_plan_vm {
@@ -61,10 +95,15 @@ struct pf_plan_vm {
 					 * OUT/vms/<vm>/containerdisk.tar */
 	struct pf_vm_cell *cells;
 	size_t ncells;
+	/* guest CPU topology for libvirt and OpenNebula (plan_guest_topology):
+	 * sockets x cores_per_socket = vcpus, threads 1 */
+	unsigned sockets;
+	unsigned cores_per_socket;
 	struct pf_vm_vcpupin *pins;	/* sorted by vcpu */
 	size_t npins;
 	struct pf_cloudinit cloudinit;	/* enabled when the VM or the defaults
 					 * have cloud_init; no network, no seed */
+	struct pf_kv_resources kubevirt;	/* decided after the rest */
 };
 
 /* KubeVirt resourceName for a device, the one rule for every card:
@@ -76,48 +115,6 @@ struct pf_plan_vm {
  * When no name is known: "<vendor domain>/DEVICE_<DDDD>" (hex, upper).
  * Returns malloc'd or NULL. */
 char *kubevirt_resource_name(uint16_t vendor, uint16_t device);
-
-/* KubeVirt's virt-launcher memory overhead for a VM: each part in bytes,
- * as KubeVirt computes it (see render_kubevirt.c for the source). */
-struct pf_kv_overhead {
-	uint64_t pagetables;	/* guest / 512 */
-	uint64_t fixed;		/* launcher, monitors, virtlogd, qemu… */
-	uint64_t vcpus;		/* 8 Mi per vCPU */
-	uint64_t iothreads;
-	uint64_t video;
-	uint64_t vfio;		/* 1 Gi when VFIO devices are present */
-	uint64_t total;		/* the sum */
-	/* added after the parts above (kubevirt_overhead fills them too): */
-	uint64_t dedicated;	/* 100 Mi with dedicatedCpuPlacement; in total */
-	uint64_t hugepage;	/* page size the VM asks for, 0: none */
-	uint64_t requested;	/* resources.requests.memory: guest + total,
-				 * rounded up to Mi, or to the page size */
-};
-void kubevirt_overhead(const struct pf_plan_vm *vm, struct pf_kv_overhead *o);
-/* The profile's pinning or NUMA cells: in KubeVirt, dedicated CPUs that
- * follow the host's NUMA layout, which needs hugepages. */
-bool kubevirt_dedicated_cpus(const struct pf_plan_vm *vm);
-/* The Secret name (<vm>-cloud-init) is used when user-data or
- * network-config is over this; KubeVirt rejects longer inline data. */
-#define PF_KV_INLINE_MAX 2048
-
-/* OUT/vms/<vm>/vm.yaml: the VirtualMachine, and when user-data is over
- * 2048 bytes a Secret ahead of it ("---" separated) that
- * cloudInitNoCloud.secretRef names. 0, -ENOMEM, -EINVAL. */
-int kubevirt_vm_render(const struct pf_plan_vm *vm, struct pf_buf *out);
-/* The overhead breakdown as text (render --target kubevirt --explain). */
-int kubevirt_explain_render(const struct pf_plan_vm *vm, struct pf_buf *out);
-/* OUT/kubevirt/permitted-host-devices.yaml: the KubeVirt CR patch with
- * permittedHostDevices.pciHostDevices for every device of every VM,
- * deduplicated, sorted by selector. */
-int kubevirt_permitted_render(const struct pf_plan_vm *vms, size_t nvms,
-			      struct pf_buf *out);
-
-/* OUT/vms/<vm>/domain.xml (libxml2's writer). */
-int libvirt_domain_render(const struct pf_plan_vm *vm, struct pf_buf *out);
-
-/* OUT/vms/<vm>/opennebula.tmpl. */
-int opennebula_render(const struct pf_plan_vm *vm, struct pf_buf *out);
 
 void plan_vm_release(struct pf_plan_vm *vm);
 

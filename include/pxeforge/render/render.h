@@ -1,6 +1,7 @@
 /* Renderers: pure functions from the plan to bytes, no I/O.
  * Each returns 0 or a negative errno and appends to out: -ENOMEM, or
- * -EINVAL for a value the plan should have rejected (refused, not written). */
+ * -EINVAL for a plan that is not complete (refused, not written). They
+ * decide nothing and re-check nothing: validate checked, plan decided. */
 #ifndef PXEFORGE_RENDER_H
 #define PXEFORGE_RENDER_H
 

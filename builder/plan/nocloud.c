@@ -1,14 +1,18 @@
 /* NoCloud payloads: user-data, network-config, meta-data. YAML through
- * libyaml's emitter; the containerd files come from cloud-init/. */
+ * libyaml's emitter; the containerd files come from cloud-init/.
+ * Made in the plan, once per node: the bytes decide plan questions
+ * (KubeVirt inline or Secret), and every reader takes these same bytes. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pxeforge/lib/fragments.h"
+#include "pxeforge/lib/hashwrite.h"
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/lib/yaml_emit.h"
-#include "pxeforge/out/outtree.h"
 #include "pxeforge/plan/cloudinit.h"
+
+#include "plan_artifacts.h"
 
 void nocloud_init(struct pf_nocloud *nc)
 {
@@ -250,7 +254,7 @@ static int render_meta_data(const struct pf_cloudinit *ci,
 	return yaml_emit_end(&y);
 }
 
-int nocloud_render(const struct pf_cloudinit *ci, struct pf_nocloud *nc)
+int nocloud_build(const struct pf_cloudinit *ci, struct pf_nocloud *nc)
 {
 	int rc;
 
