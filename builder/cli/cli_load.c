@@ -1,4 +1,5 @@
-/* The shared front half of every command: parse, validate, plan. */
+/* The shared front half of every command: parse, read what the profile
+ * names, validate, plan. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +8,8 @@
 
 #include "cli.h"
 #include "pxeforge/lib/pciid.h"
+#include "pxeforge/profile/inputs.h"
+#include "pxeforge/validate/validate.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -54,6 +57,7 @@ int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan)
 {
 	struct pf_diag *d = diag_new();
+	struct pf_profile_inputs *in = NULL;
 	struct pf_profile *p = NULL;
 	struct pf_plan *pl = NULL;
 	long long mtime;
@@ -85,22 +89,24 @@ int cli_load(const char *path, struct pf_profile **profile,
 		code = PF_EXIT_IO;
 		goto clean;
 	}
-	profile_validate(p, d);
-	/* Plan even after validation errors: its problems (parameter
-	 * conflicts, unsafe tokens, length) belong in the same report. */
-	rc = plan_build(p, d, &pl);
-	if (rc == -ENOMEM) {
+	rc = profile_inputs_read(p, &in);
+	if (rc) {
 		code = PF_EXIT_IO;
 		goto clean;
 	}
-	if (rc || diag_errors(d)) {
+	profile_validate(p, in, d);
+	if (diag_errors(d)) {
 		code = PF_EXIT_INVALID;
 		goto clean;
 	}
+	rc = plan_build(p, in, &pl);
+	if (rc) {
+		code = PF_EXIT_IO;
+		goto clean;
+	}
 	/* the environment wins: the reproducible-builds convention */
-	if (!getenv("SOURCE_DATE_EPOCH") || !*getenv("SOURCE_DATE_EPOCH"))
-		mtime = p->source_date_epoch_v;
-	pl->mtime = mtime;
+	if (getenv("SOURCE_DATE_EPOCH") && *getenv("SOURCE_DATE_EPOCH"))
+		pl->mtime = mtime;
 	*profile = p;
 	*plan = pl;
 	p = NULL;
@@ -110,6 +116,7 @@ clean:
 	if (code == PF_EXIT_IO && rc == -ENOMEM)
 		cli_error("out of memory");
 	plan_free(pl);
+	profile_inputs_free(in);
 	profile_free(p);
 	diag_free(d);
 	return code;

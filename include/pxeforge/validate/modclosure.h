@@ -1,10 +1,12 @@
-/* The closure of a host's early modules in a kernel modules tree: what the
- * initrd overlay must carry so that modprobe can load them. libkmod. */
+/* The closure of a host's early modules in a kernel modules tree (as read
+ * by modtree_read): what the initrd overlay must carry so that modprobe
+ * can load them. */
 #ifndef PXEFORGE_MODCLOSURE_H
 #define PXEFORGE_MODCLOSURE_H
 
 #include "pxeforge/lib/diag.h"
 #include "pxeforge/lib/strlist.h"
+#include "pxeforge/profile/inputs.h"
 
 struct pf_modclosure {
 	char *dir;			/* the tree: /lib/modules/6.1.0-56-amd64 */
@@ -20,11 +22,13 @@ struct pf_modreq {
 	struct pf_mark mark;
 };
 
-/* Resolves each module with its dependencies and pre-softdeps (built-in
- * modules need no file). A tree that cannot be read or has no index, and
- * a module the tree does not have, are errors in d at the marks given;
- * then -EINVAL. -ENOMEM, or 0 with out filled. */
-int modclosure_resolve(const char *dir, const struct pf_mark *dir_mark,
+/* Each module with its dependencies and pre-softdeps (built-in modules
+ * need no file), from the tree t. A tree that could not be read or has no
+ * index, a module the tree does not have, and a module file outside the
+ * tree or unreadable are problems: into d when given (at the marks
+ * given; each module once, for the first module that needs it), then
+ * -EINVAL. -ENOMEM, or 0 with out filled. */
+int modclosure_resolve(const struct pf_modtree *t, const struct pf_mark *dir_mark,
 		       const struct pf_modreq *mods, size_t n,
 		       struct pf_diag *d, struct pf_modclosure *out);
 void modclosure_init(struct pf_modclosure *m);

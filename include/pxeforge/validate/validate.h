@@ -10,7 +10,7 @@
 
 /* Reports every problem into d; nothing stops at the first. A profile
  * with no error reported plans (plan_build). */
-void profile_validate(const struct pf_profile *p, const struct pf_inputs *in,
+void profile_validate(const struct pf_profile *p, const struct pf_profile_inputs *in,
 		      struct pf_diag *d);
 
 #endif
