@@ -10,6 +10,7 @@
 #include "pxeforge/lib/pciid.h"
 #include "pxeforge/profile/inputs.h"
 #include "pxeforge/validate/validate.h"
+#include "pxeforge/validate/values.h"
 
 void cli_error(const char *fmt, ...)
 {

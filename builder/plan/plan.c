@@ -94,29 +94,6 @@ static int plan_files(const struct pf_plan *plan, const struct pf_host_facts *f,
 	return 0;
 }
 
-/* The overlay carries the closure of the early modules in the tree. */
-static int plan_closure(const struct pf_profile_inputs *in,
-			const struct pf_host_facts *f, struct pf_plan_host *ph)
-{
-	const struct pf_boot *b = f->modules_tree;
-	struct pf_modreq *req;
-	int rc;
-
-	if (!f->overlay || !b)
-		return 0;
-	req = calloc(f->modules.n ? f->modules.n : 1, sizeof(*req));
-	if (!req)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->modules.n; i++)
-		req[i] = (struct pf_modreq){ f->modules.v[i], f->module_marks[i] };
-	ph->has_closure = true;
-	rc = modclosure_resolve(profile_inputs_tree(in, b->modules_path),
-				&b->modules_dir.mark, req, f->modules.n, NULL,
-				&ph->closure);
-	free(req);
-	return rc;
-}
-
 /* nouveau is blacklisted unless the host keeps an NVIDIA device. */
 static bool host_keeps_nvidia(const struct pf_host *h)
 {
@@ -193,6 +170,8 @@ static int plan_host(const struct pf_plan *plan, const struct pf_profile_inputs 
 	for (size_t i = 0; i < h->macs.n; i++) {
 		char mac[18];
 
+		if (!mac_valid(h->macs.v[i].s))
+			continue;	/* validate rejects it */
 		mac_normalise(h->macs.v[i].s, mac);
 		rc = strlist_push(&ph->macs, mac);
 		if (rc)
@@ -201,8 +180,9 @@ static int plan_host(const struct pf_plan *plan, const struct pf_profile_inputs 
 	rc = host_facts(plan->profile, h, NULL, &f);
 	if (!rc)
 		rc = plan_files(plan, &f, ph);
+	ph->has_closure = f.overlay && f.modules_tree;
 	if (!rc)
-		rc = plan_closure(in, &f, ph);
+		rc = host_modclosure(&f, in, NULL, &ph->closure);
 	if (!rc)
 		adopt_facts(&f, ph);
 	host_facts_release(&f);

@@ -21,19 +21,6 @@ struct ci_node {
 	bool nvidia;				/* drives an NVIDIA GPU itself */
 };
 
-/* A node's value of a key, else the defaults'. */
-static const struct pf_str *pick_str(const struct pf_str *host,
-				     const struct pf_str *dflt)
-{
-	return host->s ? host : dflt;
-}
-
-static const struct pf_strv *pick_strv(const struct pf_strv *host,
-				       const struct pf_strv *dflt)
-{
-	return host->given ? host : dflt;
-}
-
 static int copy_list(const struct pf_strv *v, struct pf_strlist *out)
 {
 	for (size_t i = 0; i < v->n; i++)
@@ -47,13 +34,13 @@ static int plan_network(const struct pf_cloudinit_cfg *hc,
 			const struct ci_node *node, struct pf_cloudinit *ci)
 {
 	const struct pf_net_cfg *hn = &hc->network, *dn = &dc->network;
-	const struct pf_strv *addrs = pick_strv(&hn->addresses, &dn->addresses);
-	const struct pf_str *gw = pick_str(&hn->gateway, &dn->gateway);
+	const struct pf_strv *addrs = cloudinit_strv(&hn->addresses, &dn->addresses);
+	const struct pf_str *gw = cloudinit_str(&hn->gateway, &dn->gateway);
 
 	if (copy_list(addrs, &ci->addresses) ||
-	    copy_list(pick_strv(&hn->nameservers, &dn->nameservers),
+	    copy_list(cloudinit_strv(&hn->nameservers, &dn->nameservers),
 		      &ci->nameservers) ||
-	    copy_list(pick_strv(&hn->search, &dn->search), &ci->search))
+	    copy_list(cloudinit_strv(&hn->search, &dn->search), &ci->search))
 		return -ENOMEM;
 	if (gw->s && !(ci->gateway = strdup(gw->s)))
 		return -ENOMEM;
@@ -78,8 +65,8 @@ static int plan_k3s(const struct ci_node *node,
 		    const struct pf_cloudinit_cfg *dc, struct pf_cloudinit *ci)
 {
 	const struct pf_k3s_cfg *hk = &node->cfg->k3s, *dk = &dc->k3s;
-	const struct pf_str *server = pick_str(&hk->server, &dk->server);
-	const struct pf_str *token = pick_str(&hk->token_file, &dk->token_file);
+	const struct pf_str *server = cloudinit_str(&hk->server, &dk->server);
+	const struct pf_str *token = cloudinit_str(&hk->token_file, &dk->token_file);
 
 	if (!hk->given && !dk->given)
 		return 0;
@@ -143,7 +130,7 @@ static int plan_node(const struct pf_plan *plan, const struct ci_node *node,
 	ci->hostname = strdup(node->name);
 	if (!ci->hostname)
 		return -ENOMEM;
-	rc = copy_list(pick_strv(&hc->ssh_authorized_keys,
+	rc = copy_list(cloudinit_strv(&hc->ssh_authorized_keys,
 				 &dc->ssh_authorized_keys),
 		       &ci->authorized_keys);
 	if (!rc && node->macs)

@@ -134,8 +134,8 @@ static int host_seed(const struct pf_profile *p, const struct pf_host *h,
 		     struct pf_diag *d, struct pf_host_facts *f)
 {
 	const struct pf_cloudinit_cfg *hc = &h->cloud_init, *dc = &p->cloud_init;
-	const struct pf_str *url = hc->seed_url.s ? &hc->seed_url : &dc->seed_url;
-	const struct pf_str *seed = hc->seed.s ? &hc->seed : &dc->seed;
+	const struct pf_str *url = cloudinit_str(&hc->seed_url, &dc->seed_url);
+	const struct pf_str *seed = cloudinit_str(&hc->seed, &dc->seed);
 	const struct pf_mark *at = seed->s ? &seed->mark : &url->mark;
 	enum pf_seed v = hc->seed_v ? hc->seed_v : dc->seed_v;
 	char *base_url = NULL;

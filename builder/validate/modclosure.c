@@ -86,6 +86,8 @@ int modclosure_resolve(const struct pf_modtree *t, const struct pf_mark *dir_mar
 	struct pf_strlist seen;
 	int rc, bad = 0;
 
+	if (!t)
+		return -EINVAL;	/* not read: profile_inputs_read reads every tree */
 	out->dir = strdup(t->dir);
 	out->kver = strdup(t->kver);
 	if (!out->dir || !out->kver)
@@ -120,6 +122,27 @@ int modclosure_resolve(const struct pf_modtree *t, const struct pf_mark *dir_mar
 		qsort(out->files.v, out->files.n, sizeof(*out->files.v),
 		      cmp_str);
 	return bad;
+}
+
+int host_modclosure(const struct pf_host_facts *f,
+		    const struct pf_profile_inputs *in, struct pf_diag *d,
+		    struct pf_modclosure *out)
+{
+	const struct pf_boot *b = f->modules_tree;
+	struct pf_modreq *req;
+	int rc;
+
+	if (!f->overlay || !b)
+		return 0;
+	req = calloc(f->modules.n ? f->modules.n : 1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->modules.n; i++)
+		req[i] = (struct pf_modreq){ f->modules.v[i], f->module_marks[i] };
+	rc = modclosure_resolve(profile_inputs_tree(in, b->modules_path),
+				&b->modules_dir.mark, req, f->modules.n, d, out);
+	free(req);
+	return rc;
 }
 
 void modclosure_init(struct pf_modclosure *m)

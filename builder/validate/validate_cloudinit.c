@@ -5,19 +5,7 @@
 #include <string.h>
 
 #include "checks.h"
-
-/* A node's value of a key, else the defaults'. */
-static const struct pf_str *pick_str(const struct pf_str *node,
-				     const struct pf_str *dflt)
-{
-	return node->s ? node : dflt;
-}
-
-static const struct pf_strv *pick_strv(const struct pf_strv *node,
-				       const struct pf_strv *dflt)
-{
-	return node->given ? node : dflt;
-}
+#include "pxeforge/validate/values.h"
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -86,15 +74,15 @@ static void check_network(const struct pf_cloudinit_cfg *hc,
 			  long macs, struct pf_diag *d)
 {
 	const struct pf_net_cfg *hn = &hc->network, *dn = &dc->network;
-	const struct pf_strv *addrs = pick_strv(&hn->addresses, &dn->addresses);
-	const struct pf_str *gw = pick_str(&hn->gateway, &dn->gateway);
+	const struct pf_strv *addrs = cloudinit_strv(&hn->addresses, &dn->addresses);
+	const struct pf_str *gw = cloudinit_str(&hn->gateway, &dn->gateway);
 
 	/* checked even when unused (no addresses), as every value is */
 	check_list(d, addrs, cidr_valid, "address",
 		   " (expected ip/prefix, e.g. '10.0.0.21/24')");
-	check_list(d, pick_strv(&hn->nameservers, &dn->nameservers), ip_valid,
+	check_list(d, cloudinit_strv(&hn->nameservers, &dn->nameservers), ip_valid,
 		   "nameserver address", "");
-	check_list(d, pick_strv(&hn->search, &dn->search), domain_valid,
+	check_list(d, cloudinit_strv(&hn->search, &dn->search), domain_valid,
 		   "search domain", "");
 	if (gw->s && !ip_valid(gw->s))
 		diag_error(d, &gw->mark, "invalid gateway address '%s'", gw->s);
@@ -110,8 +98,8 @@ static void check_k3s(const struct pf_profile *p,
 {
 	const struct pf_k3s_cfg *hk = &cfg->k3s, *dk = &p->cloud_init.k3s;
 	const struct pf_k3s_cfg *at = hk->given ? hk : dk;
-	const struct pf_str *server = pick_str(&hk->server, &dk->server);
-	const struct pf_str *token = pick_str(&hk->token_file, &dk->token_file);
+	const struct pf_str *server = cloudinit_str(&hk->server, &dk->server);
+	const struct pf_str *token = cloudinit_str(&hk->token_file, &dk->token_file);
 	enum pf_k3s_role role = hk->role_v ? hk->role_v :
 				dk->role_v ? dk->role_v : PF_K3S_AGENT;
 
@@ -142,7 +130,7 @@ void validate_cloudinit(const struct pf_profile *p,
 {
 	const struct pf_cloudinit_cfg *dc = &p->cloud_init;
 
-	check_list(d, pick_strv(&cfg->ssh_authorized_keys,
+	check_list(d, cloudinit_strv(&cfg->ssh_authorized_keys,
 				&dc->ssh_authorized_keys),
 		   authorized_key_valid, "ssh authorized key",
 		   " (expected 'ssh-ed25519 AAAA… comment')");

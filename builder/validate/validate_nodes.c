@@ -11,6 +11,7 @@
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/validate/derive.h"
 #include "pxeforge/validate/modclosure.h"
+#include "pxeforge/validate/values.h"
 
 /* With from_json the NixOS configuration is the source of truth: when it
  * lacks what VFIO needs, the host would boot right from iPXE but wrong
@@ -75,26 +76,15 @@ clean:
 
 /* The overlay carries the closure of the early modules in the tree. */
 static int check_modules_tree(const struct pf_host_facts *f,
-			      const struct pf_profile_inputs *in, struct pf_diag *d)
+			      const struct pf_profile_inputs *in,
+			      struct pf_diag *d)
 {
-	const struct pf_boot *b = f->modules_tree;
 	struct pf_modclosure closure;
-	struct pf_modreq *req;
 	int rc;
 
-	if (!f->overlay || !b)
-		return 0;
-	req = calloc(f->modules.n ? f->modules.n : 1, sizeof(*req));
-	if (!req)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->modules.n; i++)
-		req[i] = (struct pf_modreq){ f->modules.v[i], f->module_marks[i] };
 	modclosure_init(&closure);
-	rc = modclosure_resolve(profile_inputs_tree(in, b->modules_path),
-				&b->modules_dir.mark, req, f->modules.n, d,
-				&closure);
+	rc = host_modclosure(f, in, d, &closure);
 	modclosure_release(&closure);
-	free(req);
 	return rc == -ENOMEM ? rc : 0;
 }
 

@@ -61,6 +61,18 @@ const struct pf_host *profile_host_find(const struct pf_profile *p,
 	return NULL;
 }
 
+const struct pf_str *cloudinit_str(const struct pf_str *node,
+				   const struct pf_str *dflt)
+{
+	return node->s ? node : dflt;
+}
+
+const struct pf_strv *cloudinit_strv(const struct pf_strv *node,
+				     const struct pf_strv *dflt)
+{
+	return node->given ? node : dflt;
+}
+
 int epoch_parse(const char *s, long long *out)
 {
 	long long v;

@@ -215,30 +215,10 @@ struct pf_profile {
 int profile_parse(const char *path, struct pf_diag *d, struct pf_profile **out);
 void profile_free(struct pf_profile *p);
 
-/* Readers of values, defined with validate's (builder/validate/values.c). */
-/* Six hex pairs separated by ":" or "-" (one separator throughout). */
-bool mac_valid(const char *s);
-/* A valid MAC as lowercase "aa:bb:cc:dd:ee:ff". */
-void mac_normalise(const char *s, char out[18]);
-
 /* Limits of vms[]: vCPUs of a guest, CPUs and NUMA nodes of a host. */
 #define PF_VM_MAX_VCPUS 1024
 #define PF_HOST_MAX_CPUS 8192
 #define PF_HOST_MAX_NODES 1024
-
-/* "128Gi": an integer and Ki, Mi, Gi or Ti, a whole number of Mi. 0, or
- * -EINVAL (syntax, no unit), -ERANGE (zero), -EOVERFLOW (too large),
- * -EDOM (not a multiple of 1 Mi). */
-int quantity_parse(const char *s, uint64_t *bytes);
-/* "0-3,8,10-11" (no blanks) over 0..limit-1 into set[limit] (cleared
- * first) and *n, the count. 0, -EINVAL (syntax), -ERANGE (*bad: a number
- * >= limit), -EEXIST (*bad: a number listed twice). */
-int cpuset_parse(const char *s, unsigned limit, bool *set, size_t *n,
-		 unsigned *bad);
-/* Seconds since 1970 as SOURCE_DATE_EPOCH gives them: digits only, at
- * most 4294967295 (the profile's source_date_epoch takes the same). 0 or
- * -EINVAL. */
-int epoch_parse(const char *s, long long *out);
 
 const char *cpu_name(enum pf_cpu cpu);
 const char *role_name(enum pf_role role);

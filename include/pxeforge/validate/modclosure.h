@@ -7,6 +7,7 @@
 #include "pxeforge/lib/diag.h"
 #include "pxeforge/lib/strlist.h"
 #include "pxeforge/profile/inputs.h"
+#include "pxeforge/validate/derive.h"
 
 struct pf_modclosure {
 	char *dir;			/* the tree: /lib/modules/6.1.0-56-amd64 */
@@ -31,6 +32,12 @@ struct pf_modreq {
 int modclosure_resolve(const struct pf_modtree *t, const struct pf_mark *dir_mark,
 		       const struct pf_modreq *mods, size_t n,
 		       struct pf_diag *d, struct pf_modclosure *out);
+/* The same for a host's early modules in its modules tree, read in in,
+ * when its overlay carries them (f->overlay and f->modules_tree; else 0
+ * and out untouched). */
+int host_modclosure(const struct pf_host_facts *f,
+		    const struct pf_profile_inputs *in, struct pf_diag *d,
+		    struct pf_modclosure *out);
 void modclosure_init(struct pf_modclosure *m);
 void modclosure_release(struct pf_modclosure *m);
 

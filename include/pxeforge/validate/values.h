@@ -8,6 +8,25 @@
 
 #include "pxeforge/profile/profile.h"
 
+/* Six hex pairs separated by ":" or "-" (one separator throughout). */
+bool mac_valid(const char *s);
+/* A valid MAC as lowercase "aa:bb:cc:dd:ee:ff". */
+void mac_normalise(const char *s, char out[18]);
+
+/* "128Gi": an integer and Ki, Mi, Gi or Ti, a whole number of Mi. 0, or
+ * -EINVAL (syntax, no unit), -ERANGE (zero), -EOVERFLOW (too large),
+ * -EDOM (not a multiple of 1 Mi). */
+int quantity_parse(const char *s, uint64_t *bytes);
+/* "0-3,8,10-11" (no blanks) over 0..limit-1 into set[limit] (cleared
+ * first) and *n, the count. 0, -EINVAL (syntax), -ERANGE (*bad: a number
+ * >= limit), -EEXIST (*bad: a number listed twice). */
+int cpuset_parse(const char *s, unsigned limit, bool *set, size_t *n,
+		 unsigned *bad);
+/* Seconds since 1970 as SOURCE_DATE_EPOCH gives them: digits only, at
+ * most 4294967295 (the profile's source_date_epoch takes the same). 0 or
+ * -EINVAL. */
+int epoch_parse(const char *s, long long *out);
+
 /* A PCI function's address and id, each read when well-formed. */
 struct pf_pci {
 	bool addr_ok, id_ok;
@@ -21,6 +40,12 @@ bool pci_addr_is(const struct pf_pci *a, unsigned dom, unsigned bus,
 /* The host named, or NULL. */
 const struct pf_host *profile_host_find(const struct pf_profile *p,
 					const char *name);
+
+/* cloud_init: a node's value of a key, else the defaults'. */
+const struct pf_str *cloudinit_str(const struct pf_str *node,
+				   const struct pf_str *dflt);
+const struct pf_strv *cloudinit_strv(const struct pf_strv *node,
+				     const struct pf_strv *dflt);
 
 /* Digits only, no sign: a count or a number. 0 or -EINVAL; saturates at
  * UINT_MAX. */
