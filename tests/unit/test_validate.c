@@ -14,9 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pxeforge/lib/buf.h"
+#include "pxeforge/lib/secret.h"
 #include "pxeforge/plan/plan.h"
+#include "pxeforge/profile/inputs.h"
+#include "pxeforge/validate/validate.h"
 
 #include "planfix.h"
 
@@ -162,6 +166,57 @@ static void vfio_gpus_past_256(void **state)
 	buf_release(&b);
 }
 
+static const char *validate_text(struct ctx *c, const struct pf_profile_inputs *in)
+{
+	diag_free(c->d);
+	free(c->out);
+	c->d = diag_new();
+	assert_non_null(c->d);
+	profile_validate(c->p, in, c->d);
+	c->out = fixture_diag_text(c->d);
+	return c->out;
+}
+
+static void validate_reads_no_file(void **state)
+{
+	struct ctx *c = *state;
+	struct pf_profile_inputs *in, *later;
+	unsigned char key[PF_SECRET_LEN];
+	char *found;
+
+	build(c, "cluster_secret: k.key\n"
+		 "hosts:\n"
+		 "  - name: a\n"
+		 "    macs: [\"b0:26:28:4a:10:01\"]\n"
+		 "    kernel: {name: bzImage, source: vmlinuz}\n"
+		 "    cloud_init: {ssh_authorized_keys: [\"ssh-ed25519 AAAA a@b\"]}\n");
+	/* what the files were when read: neither exists */
+	assert_int_equal(profile_inputs_read(c->p, &in), 0);
+	found = strdup(c->out);
+	assert_non_null(found);
+	assert_string_equal(found,
+			    "p.yaml:1:17: error: cluster secret 'k.key' does not exist; create it with 'pxeforge secret init'\n"
+			    "p.yaml:5:37: error: cannot read source 'vmlinuz': No such file or directory\n");
+	/* both appear: validate still judges what was read */
+	fixture_write_file("vmlinuz", "a kernel\n");
+	assert_int_equal(secret_create("k.key"), 0);
+	assert_string_equal(validate_text(c, in), found);
+	free(found);
+	profile_inputs_free(in);
+	/* read again, the profile is valid; plan derives the identity from
+	 * the key as read, even when the file changes after */
+	assert_int_equal(profile_inputs_read(c->p, &later), 0);
+	assert_string_equal(validate_text(c, later), "");
+	assert_int_equal(secret_load("k.key", key), 0);
+	assert_int_equal(unlink("k.key"), 0);
+	assert_int_equal(secret_create("k.key"), 0);
+	assert_int_equal(plan_build(c->p, later, &c->plan), 0);
+	assert_memory_equal(later->key, key, sizeof(key));
+	assert_non_null(c->plan->hosts[0].cloudinit.ssh_private);
+	profile_inputs_free(later);
+	secret_wipe(key, sizeof(key));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -170,6 +225,7 @@ int main(void)
 		T(functions_past_256),
 		T(hosts_past_64),
 		T(vfio_gpus_past_256),
+		T(validate_reads_no_file),
 	};
 
 	return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
