@@ -71,8 +71,7 @@ static int plan_k3s(const struct ci_node *node,
 	if (!hk->given && !dk->given)
 		return 0;
 	ci->k3s = true;
-	ci->k3s_role = hk->role_v ? hk->role_v :
-		       dk->role_v ? dk->role_v : PF_K3S_AGENT;
+	ci->k3s_role = k3s_role(hk, dk);
 	ci->containerd = hk->containerd_v ? hk->containerd_v :
 			 dk->containerd_v ? dk->containerd_v : 3;
 	ci->gpu_runtime = node->nvidia;

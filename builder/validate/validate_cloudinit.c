@@ -100,8 +100,6 @@ static void check_k3s(const struct pf_profile *p,
 	const struct pf_k3s_cfg *at = hk->given ? hk : dk;
 	const struct pf_str *server = cloudinit_str(&hk->server, &dk->server);
 	const struct pf_str *token = cloudinit_str(&hk->token_file, &dk->token_file);
-	enum pf_k3s_role role = hk->role_v ? hk->role_v :
-				dk->role_v ? dk->role_v : PF_K3S_AGENT;
 
 	if (!hk->given && !dk->given)
 		return;
@@ -114,7 +112,7 @@ static void check_k3s(const struct pf_profile *p,
 		diag_error(d, &server->mark,
 			   "k3s server '%s' is not an https:// URL (e.g. 'https://10.0.0.1:6443')",
 			   server->s);
-	else if (!server->s && role == PF_K3S_AGENT)
+	else if (!server->s && k3s_role(hk, dk) == PF_K3S_AGENT)
 		diag_error(d, &at->mark,
 			   "k3s agent on %s '%s' needs 'server' (the URL of a k3s server, e.g. 'https://10.0.0.1:6443')",
 			   kind, name);

@@ -73,6 +73,13 @@ const struct pf_strv *cloudinit_strv(const struct pf_strv *node,
 	return node->given ? node : dflt;
 }
 
+enum pf_k3s_role k3s_role(const struct pf_k3s_cfg *node,
+			  const struct pf_k3s_cfg *dflt)
+{
+	return node->role_v ? node->role_v :
+	       dflt->role_v ? dflt->role_v : PF_K3S_AGENT;
+}
+
 int epoch_parse(const char *s, long long *out)
 {
 	long long v;

@@ -47,6 +47,10 @@ const struct pf_str *cloudinit_str(const struct pf_str *node,
 const struct pf_strv *cloudinit_strv(const struct pf_strv *node,
 				     const struct pf_strv *dflt);
 
+/* k3s role: the node's, the defaults', else agent. */
+enum pf_k3s_role k3s_role(const struct pf_k3s_cfg *node,
+			  const struct pf_k3s_cfg *dflt);
+
 /* Digits only, no sign: a count or a number. 0 or -EINVAL; saturates at
  * UINT_MAX. */
 int uint_parse(const char *s, unsigned *out);
