@@ -1,4 +1,5 @@
-/* The shared front half of every command: parse, validate, plan. */
+/* The shared front half of every command: parse, read what the profile
+ * names, validate, plan. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,9 @@
 
 #include "cli.h"
 #include "pxeforge/lib/pciid.h"
+#include "pxeforge/profile/inputs.h"
+#include "pxeforge/validate/validate.h"
+#include "pxeforge/validate/values.h"
 
 /* Archive entries carry one mtime: SOURCE_DATE_EPOCH (the reproducible
  * builds convention) or 0. */
@@ -29,6 +33,7 @@ int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan)
 {
 	struct pf_diag *d = diag_new();
+	struct pf_profile_inputs *in = NULL;
 	struct pf_profile *p = NULL;
 	struct pf_plan *pl = NULL;
 	long long mtime;
@@ -60,22 +65,24 @@ int cli_load(const char *path, struct pf_profile **profile,
 		code = PF_EXIT_IO;
 		goto clean;
 	}
-	profile_validate(p, d);
-	/* Plan even after validation errors: its problems (parameter
-	 * conflicts, unsafe tokens, length) belong in the same report. */
-	rc = plan_build(p, d, &pl);
-	if (rc == -ENOMEM) {
+	rc = profile_inputs_read(p, &in);
+	if (rc) {
 		code = PF_EXIT_IO;
 		goto clean;
 	}
-	if (rc || diag_errors(d)) {
+	profile_validate(p, in, d);
+	if (diag_errors(d)) {
 		code = PF_EXIT_INVALID;
 		goto clean;
 	}
+	rc = plan_build(p, in, &pl);
+	if (rc) {
+		code = PF_EXIT_IO;
+		goto clean;
+	}
 	/* the environment wins: the reproducible-builds convention */
-	if (!getenv("SOURCE_DATE_EPOCH") || !*getenv("SOURCE_DATE_EPOCH"))
-		mtime = p->source_date_epoch_v;
-	pl->mtime = mtime;
+	if (getenv("SOURCE_DATE_EPOCH") && *getenv("SOURCE_DATE_EPOCH"))
+		pl->mtime = mtime;
 	*profile = p;
 	*plan = pl;
 	p = NULL;
@@ -85,6 +92,7 @@ clean:
 	if (code == PF_EXIT_IO && rc == -ENOMEM)
 		cli_error("out of memory");
 	plan_free(pl);
+	profile_inputs_free(in);
 	profile_free(p);
 	diag_free(d);
 	return code;

@@ -7,6 +7,7 @@
 
 #include "pxeforge/plan/plan.h"
 #include "pxeforge/profile/profile.h"
+#include "pxeforge/validate/values.h"
 
 #include "plan_artifacts.h"
 

@@ -1,15 +1,18 @@
 /* plan_vms: every decision for every VM — the PCI functions it takes,
  * sizes, firmware, disk names and paths, NUMA cells, vCPU pinning and
- * its cloud-init. Runs on what validation accepted; skips the rest. */
+ * its cloud-init, for a validated profile. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ctype.h>
+#include <strings.h>
 
 #include "pxeforge/lib/pciid.h"
 #include "pxeforge/plan/plan.h"
 #include "pxeforge/plan/vm.h"
+#include "pxeforge/validate/derive.h"
+#include "pxeforge/validate/values.h"
 
 #define LIBVIRT_IMAGES "/var/lib/libvirt/images"
 
@@ -18,24 +21,24 @@
 static int dev_set(struct pf_vm_pcidev *v, const struct pf_pcifn *fn,
 		   bool gpu, size_t card)
 {
+	struct pf_pci a = pcifn_read(fn);
 	const struct pf_pci_card *c;
 
 	snprintf(v->address, sizeof(v->address), "%04x:%02x:%02x.%x",
-		 fn->domain & 0xffff, fn->bus & 0xff, fn->dev & 0x1f,
-		 fn->fn & 7);
-	v->domain = fn->domain;
-	v->bus = fn->bus;
-	v->dev = fn->dev;
-	v->fn = fn->fn;
+		 a.domain & 0xffff, a.bus & 0xff, a.dev & 0x1f, a.fn & 7);
+	v->domain = a.domain;
+	v->bus = a.bus;
+	v->dev = a.dev;
+	v->fn = a.fn;
 	v->card = card;
-	if (!fn->id_ok)
-		return 0;	/* validate reported it */
-	v->vendor = fn->vendor;
-	v->device = fn->device;
-	v->model = pciid_name(fn->vendor, fn->device);
-	c = pciid_card(fn->vendor, fn->device);
+	if (!a.id_ok)
+		return 0;	/* no id given */
+	v->vendor = a.vendor;
+	v->device = a.device;
+	v->model = pciid_name(a.vendor, a.device);
+	c = pciid_card(a.vendor, a.device);
 	v->gpu = gpu && (!c || !strcmp(c->kind, "gpu"));
-	v->resource = kubevirt_resource_name(fn->vendor, fn->device);
+	v->resource = kubevirt_resource_name(a.vendor, a.device);
 	return v->resource ? 0 : -ENOMEM;
 }
 
@@ -54,37 +57,42 @@ static int addr_cmp(const void *a, const void *b)
 
 /* Card by card in the VM's order: the GPU, then its other functions by
  * address. */
-static int plan_devs(const struct pf_vm *vm, struct pf_plan_vm *pv)
+static int plan_devs(const struct pf_vm *vm, const struct pf_host *h,
+		     struct pf_plan_vm *pv)
 {
-	size_t n = 0;
+	const struct pf_gpu **gpus;
+	size_t n = 0, ngpus;
+	int rc = vm_gpus(vm, h, NULL, &gpus, &ngpus);
 
-	for (size_t g = 0; g < vm->ngpus_v; g++)
-		n += 1 + vm->gpus_v[g]->nfunctions;
+	if (rc)
+		return rc;
+	for (size_t g = 0; g < ngpus; g++)
+		n += 1 + gpus[g]->nfunctions;
 	pv->devs = calloc(n ? n : 1, sizeof(*pv->devs));
-	if (!pv->devs)
+	if (!pv->devs) {
+		free(gpus);
 		return -ENOMEM;
-	for (size_t g = 0; g < vm->ngpus_v; g++) {
-		const struct pf_gpu *gpu = vm->gpus_v[g];
+	}
+	for (size_t g = 0; g < ngpus && !rc; g++) {
+		const struct pf_gpu *gpu = gpus[g];
 		struct pf_vm_pcidev *first;
 
-		int rc = dev_set(&pv->devs[pv->ndevs], &gpu->pci, true, g);
-
+		rc = dev_set(&pv->devs[pv->ndevs], &gpu->pci, true, g);
 		if (rc)
-			return rc;
+			break;
 		if (!pv->devs[pv->ndevs].model)
 			pv->devs[pv->ndevs].model = gpu->model.s;
 		first = &pv->devs[++pv->ndevs];
 		for (size_t f = 0; f < gpu->nfunctions && !rc; f++)
-			if (gpu->functions[f].addr_ok)
+			if (pcifn_read(&gpu->functions[f]).addr_ok)
 				rc = dev_set(&pv->devs[pv->ndevs++],
 					     &gpu->functions[f], false, g);
-		if (rc)
-			return rc;
 		qsort(first, (size_t)(&pv->devs[pv->ndevs] - first),
 		      sizeof(*first), addr_cmp);
 	}
-	pv->ncards = vm->ngpus_v;
-	return 0;
+	pv->ncards = ngpus;
+	free(gpus);
+	return rc;
 }
 
 static int dup_or_null(const char *s, char **out)
@@ -93,15 +101,32 @@ static int dup_or_null(const char *s, char **out)
 	return s && !*out ? -ENOMEM : 0;
 }
 
+/* qcow2 when the name (without a URL's query) ends in .qcow2, else raw. */
+static enum pf_disk_format format_of(const char *name)
+{
+	size_t len = strcspn(name, strstr(name, "://") ? "?#" : "");
+
+	return len >= 6 && !strncasecmp(name + len - 6, ".qcow2", 6) ?
+	       PF_DISK_QCOW2 : PF_DISK_RAW;
+}
+
+/* The format given, else by the image's name, else by libvirt_path's. */
+static enum pf_disk_format disk_format(const struct pf_vm_disk *k)
+{
+	if (k->format_v || k->format.mark.file)
+		return k->format_v;
+	if (k->image.s)
+		return format_of(k->image.s);
+	return k->libvirt_path.s ? format_of(k->libvirt_path.s) : PF_DISK_UNSET;
+}
+
 static int plan_disk(const struct pf_vm *vm, struct pf_plan_vm *pv)
 {
 	const struct pf_vm_disk *k = &vm->disk;
 	const char *ext;
 	int rc;
 
-	pv->disk_format = k->format_v;
-	if (k->image.s && !pv->disk_format)
-		pv->disk_format = PF_DISK_RAW;	/* format invalid: reported */
+	pv->disk_format = disk_format(k);
 	ext = pv->disk_format == PF_DISK_QCOW2 ? "qcow2" : "raw";
 	if (k->image.s) {
 		pv->disk_source_is_url = !k->image_path;
@@ -145,8 +170,8 @@ static int plan_cells(const struct pf_vm *vm, struct pf_plan_vm *pv)
 		out->cpus = strdup(c->cpus.s);
 		if (!out->cpus)
 			return -ENOMEM;
-		out->memory_bytes = c->memory_bytes;
-		out->host_node = c->host_node_v;
+		out->memory_bytes = numa_cell_memory(c);
+		out->host_node = numa_cell_host_node(c);
 	}
 	return 0;
 }
@@ -176,7 +201,7 @@ static int plan_pins(const struct pf_vm *vm, struct pf_plan_vm *pv)
 		    cpuset_parse(p->vcpus.s, pv->vcpus, vset, &nv, &bad) ||
 		    cpuset_parse(p->host_cpus.s, PF_HOST_MAX_CPUS, hset, &nh,
 				 &bad) || nv != nh)
-			continue;	/* reported by validation */
+			continue;	/* not a pairing: validate said so */
 		v = realloc(pv->pins, (pv->npins + nv) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -195,9 +220,9 @@ static int plan_pins(const struct pf_vm *vm, struct pf_plan_vm *pv)
 }
 
 static int plan_vm(const struct pf_plan *plan, const struct pf_vm *vm,
-		   const unsigned char *key, struct pf_plan_vm *pv,
-		   struct pf_diag *d)
+		   const unsigned char *key, struct pf_plan_vm *pv)
 {
+	const struct pf_host *h = profile_host_find(plan->profile, vm->host.s);
 	int rc;
 
 	cloudinit_init(&pv->cloudinit);
@@ -205,13 +230,13 @@ static int plan_vm(const struct pf_plan *plan, const struct pf_vm *vm,
 	pv->name = strdup(vm->name.s ? vm->name.s : "");
 	if (!pv->name)
 		return -ENOMEM;
-	pv->host = vm->host_v ? plan_host_find(plan, vm->host_v->name.s) :
-				NULL;
-	pv->vcpus = vm->vcpus_v;
-	pv->memory_bytes = vm->memory_bytes;
+	/* hosts are planned in profile order */
+	pv->host = h ? &plan->hosts[h - plan->profile->hosts] : NULL;
+	pv->vcpus = vm_vcpus(vm);
+	pv->memory_bytes = vm_memory(vm);
 	pv->firmware = vm->firmware_v ? vm->firmware_v : PF_FIRMWARE_UEFI;
-	pv->hide_hypervisor = vm->consumer_gpu_v;
-	rc = plan_devs(vm, pv);
+	pv->hide_hypervisor = vm_consumer_gpu(vm);
+	rc = plan_devs(vm, h, pv);
 	if (!rc)
 		rc = plan_disk(vm, pv);
 	if (!rc)
@@ -220,11 +245,10 @@ static int plan_vm(const struct pf_plan *plan, const struct pf_vm *vm,
 		rc = plan_pins(vm, pv);
 	if (rc)
 		return rc;
-	return plan_cloudinit_vm(plan, vm, pv, key, d, &pv->cloudinit);
+	return plan_cloudinit_vm(plan, vm, pv, key, &pv->cloudinit);
 }
 
-int plan_vms(struct pf_plan *plan, const unsigned char *key,
-	     struct pf_diag *d)
+int plan_vms(struct pf_plan *plan, const unsigned char *key)
 {
 	const struct pf_profile *p = plan->profile;
 	int rc = 0;
@@ -234,14 +258,9 @@ int plan_vms(struct pf_plan *plan, const unsigned char *key,
 	plan->vms = calloc(p->nvms, sizeof(*plan->vms));
 	if (!plan->vms)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->nvms; i++) {
-		int vrc = plan_vm(plan, &p->vms[i], key, &plan->vms[i], d);
-
+	for (size_t i = 0; i < p->nvms && !rc; i++) {
+		rc = plan_vm(plan, &p->vms[i], key, &plan->vms[i]);
 		plan->nvms = i + 1;
-		if (vrc == -ENOMEM)
-			return vrc;
-		if (vrc)
-			rc = -EINVAL;
 	}
 	return rc;
 }

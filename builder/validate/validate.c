@@ -1,50 +1,18 @@
-/* profile_validate: semantic checks over a parsed profile. Every problem
- * is reported; nothing stops at the first. */
+/* profile_validate: semantic checks over a parsed profile, its hosts
+ * here (vms[] in validate_vm.c, what the entries imply in
+ * validate_nodes.c). Every problem is reported; nothing stops at the
+ * first. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include "pxeforge/lib/hex.h"
+#include "checks.h"
 #include "pxeforge/lib/pciid.h"
-#include "pxeforge/profile/profile.h"
 #include "pxeforge/validate/validate.h"
-
-bool mac_valid(const char *s)
-{
-	if (strlen(s) != 17)
-		return false;
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2) {
-			if (s[i] != s[2] || (s[i] != ':' && s[i] != '-'))
-				return false;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* "AA-BB-..." -> "aa:bb:...", for comparing MACs however written. */
-void mac_normalise(const char *s, char out[18])
-{
-	for (int i = 0; i < 17; i++)
-		out[i] = i % 3 == 2 ? ':' : (char)tolower((unsigned char)s[i]);
-	out[17] = '\0';
-}
-
-bool profile_name_valid(const char *s)
-{
-	if (!*s || !isalnum((unsigned char)s[0]))
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
-			return false;
-	return true;
-}
+#include "pxeforge/validate/values.h"
 
 /* Top-level names of the output tree: a host cannot be called so. */
 static const char reserved_names[] = "hosts, vms, kubevirt, boot.ipxe, manifest.json";
@@ -90,41 +58,8 @@ static bool url_has_scheme(const char *s)
 	return true;
 }
 
-/* Where pxeforge gets a file for OUT: an http(s) URL pinned by its
- * sha256, or a readable local file (sha256 optional, checked if given). */
-void check_fetch_source(const struct pf_str *source, const char *local_path,
-			const struct pf_str *sha256, const char *key,
-			struct pf_diag *d)
-{
-	const char *src = source->s;
-
-	if (sha256->s && !sha256_hex_valid(sha256->s))
-		diag_error(d, &sha256->mark,
-			   "invalid sha256 '%s' (64 hex digits, as sha256sum prints)",
-			   sha256->s);
-	if (!src) {
-		if (sha256->s)
-			diag_error(d, &sha256->mark,
-				   "'sha256' without '%s': it pins the file pxeforge fetches or copies",
-				   key);
-		return;
-	}
-	if (strstr(src, "://")) {
-		if (strncmp(src, "http://", 7) && strncmp(src, "https://", 8))
-			diag_error(d, &source->mark,
-				   "%s '%s' is neither an http:// or https:// URL nor a local path",
-				   key, src);
-		else if (!sha256->s)
-			diag_error(d, &source->mark,
-				   "%s '%s' needs 'sha256': a download is used only when its hash matches",
-				   key, src);
-	} else if (local_path && access(local_path, R_OK) != 0) {
-		diag_error(d, &source->mark, "cannot read %s '%s': %s", key,
-			   local_path, strerror(errno));
-	}
-}
-
-static void check_bootfile(const struct pf_bootfile *f, struct pf_diag *d)
+static void check_bootfile(const struct pf_bootfile *f,
+			   const struct pf_profile_inputs *in, struct pf_diag *d)
 {
 	if (f->name.s && !image_name_valid(f->name.s))
 		diag_error(d, &f->name.mark,
@@ -145,43 +80,40 @@ static void check_bootfile(const struct pf_bootfile *f, struct pf_diag *d)
 		diag_error(d, &f->source.mark,
 			   "'source' and 'url' together: 'url' makes iPXE load the file from elsewhere, 'source' puts it in OUT/<host>/; give one");
 	check_fetch_source(&f->source, f->source_path, &f->sha256, "source",
-			   d);
+			   in, d);
 }
 
-static void check_bootfiles(const struct pf_boot *b, struct pf_diag *d)
+static void check_bootfiles(const struct pf_boot *b,
+			    const struct pf_profile_inputs *in, struct pf_diag *d)
 {
 	if (b->has_kernel)
-		check_bootfile(&b->kernel, d);
+		check_bootfile(&b->kernel, in, d);
 	for (size_t i = 0; i < b->ninitrds; i++)
-		check_bootfile(&b->initrds[i], d);
+		check_bootfile(&b->initrds[i], in, d);
 }
 
-static void check_pcifn(struct pf_pcifn *fn, struct pf_diag *d)
+static void check_pcifn(const struct pf_pcifn *fn, struct pf_diag *d)
 {
-	if (fn->address.s) {
-		fn->addr_ok = pciaddr_parse(fn->address.s, &fn->domain, &fn->bus,
-					    &fn->dev, &fn->fn) == 0;
-		if (!fn->addr_ok)
-			diag_error(d, &fn->address.mark,
-				   "invalid PCI address '%s' (expected domain:bus:device.function, e.g. '0000:1a:00.0')",
-				   fn->address.s);
-	}
-	if (fn->id.s) {
-		fn->id_ok = pciid_parse(fn->id.s, &fn->vendor, &fn->device) == 0;
-		if (!fn->id_ok)
-			diag_error(d, &fn->id.mark,
-				   "invalid PCI id '%s' (expected vendor:device in hex, e.g. '10de:1db1')",
-				   fn->id.s);
-	}
+	struct pf_pci v = pcifn_read(fn);
+
+	if (fn->address.s && !v.addr_ok)
+		diag_error(d, &fn->address.mark,
+			   "invalid PCI address '%s' (expected domain:bus:device.function, e.g. '0000:1a:00.0')",
+			   fn->address.s);
+	if (fn->id.s && !v.id_ok)
+		diag_error(d, &fn->id.mark,
+			   "invalid PCI id '%s' (expected vendor:device in hex, e.g. '10de:1db1')",
+			   fn->id.s);
 }
 
 static void check_known_id(const struct pf_pcifn *fn, struct pf_diag *d)
 {
+	struct pf_pci v = pcifn_read(fn);
 	const struct pf_pci_card *near;
 
-	if (!fn->id_ok || pciid_name(fn->vendor, fn->device))
+	if (!v.id_ok || pciid_name(v.vendor, v.device))
 		return;
-	near = pciid_card_near(fn->vendor, fn->device);
+	near = pciid_card_near(v.vendor, v.device);
 	if (near)
 		diag_error(d, &fn->id.mark,
 			   "unknown PCI id '%s' (did you mean '%04x:%04x', %s?)",
@@ -194,15 +126,16 @@ static void check_known_id(const struct pf_pcifn *fn, struct pf_diag *d)
 
 static void check_model(const struct pf_gpu *g, struct pf_diag *d)
 {
+	struct pf_pci v = pcifn_read(&g->pci);
 	const struct pf_pci_card *want, *have;
 	const char *name, *hint;
 
-	if (!g->model.s || !g->pci.id_ok)
+	if (!g->model.s || !v.id_ok)
 		return;
 	want = pciid_card_by_model(g->model.s);
 	if (!want) {
 		hint = pciid_model_suggest(g->model.s);
-		name = pciid_name(g->pci.vendor, g->pci.device);
+		name = pciid_name(v.vendor, v.device);
 		if (name && strcasestr(name, g->model.s))
 			return;	/* pci.ids agrees: "TU102 [GeForce RTX 2080 Ti]" */
 		if (hint)
@@ -215,9 +148,9 @@ static void check_model(const struct pf_gpu *g, struct pf_diag *d)
 				  g->model.s, g->pci.id.s);
 		return;
 	}
-	if (want->vendor == g->pci.vendor && want->device == g->pci.device)
+	if (want->vendor == v.vendor && want->device == v.device)
 		return;
-	have = pciid_card(g->pci.vendor, g->pci.device);
+	have = pciid_card(v.vendor, v.device);
 	if (have)
 		diag_error(d, &g->pci.id.mark,
 			   "PCI id '%s' is the %s, not the %s (did you mean '%04x:%04x', %s?)",
@@ -234,26 +167,28 @@ static void check_model(const struct pf_gpu *g, struct pf_diag *d)
  * companions must be listed, and listed functions must be on its slot. */
 static void check_functions(const struct pf_gpu *g, struct pf_diag *d)
 {
+	struct pf_pci gv = pcifn_read(&g->pci);
 	const struct pf_pci_card *card;
 
 	for (size_t i = 0; i < g->nfunctions; i++) {
 		const struct pf_pcifn *f = &g->functions[i];
+		struct pf_pci fv = pcifn_read(f);
 
-		if (!f->addr_ok || !g->pci.addr_ok)
+		if (!fv.addr_ok || !gv.addr_ok)
 			continue;
-		if (f->domain != g->pci.domain || f->bus != g->pci.bus ||
-		    f->dev != g->pci.dev)
+		if (fv.domain != gv.domain || fv.bus != gv.bus ||
+		    fv.dev != gv.dev)
 			diag_error(d, &f->address.mark,
 				   "function '%s' is not on the card at '%s' (same domain, bus and device expected)",
 				   f->address.s, g->pci.address.s);
-		else if (f->fn == g->pci.fn)
+		else if (fv.fn == gv.fn)
 			diag_error(d, &f->address.mark,
 				   "function '%s' is the GPU itself; list only its other functions",
 				   f->address.s);
 	}
-	if (!g->pci.id_ok || g->role != PF_ROLE_VFIO)
+	if (!gv.id_ok || g->role != PF_ROLE_VFIO)
 		return;
-	card = pciid_card(g->pci.vendor, g->pci.device);
+	card = pciid_card(gv.vendor, gv.device);
 	if (!card)
 		return;
 	for (size_t c = 0; c < 4 && card->companions[c]; c++) {
@@ -261,10 +196,12 @@ static void check_functions(const struct pf_gpu *g, struct pf_diag *d)
 			pciid_card(card->vendor, card->companions[c]);
 		bool listed = false;
 
-		for (size_t i = 0; i < g->nfunctions && !listed; i++)
-			listed = g->functions[i].id_ok &&
-				 g->functions[i].vendor == card->vendor &&
-				 g->functions[i].device == card->companions[c];
+		for (size_t i = 0; i < g->nfunctions && !listed; i++) {
+			struct pf_pci fv = pcifn_read(&g->functions[i]);
+
+			listed = fv.id_ok && fv.vendor == card->vendor &&
+				 fv.device == card->companions[c];
+		}
 		if (!listed)
 			diag_error(d, &g->pci.id.mark,
 				   "the %s at '%s' has another function, %04x:%04x (%s), that must go to vfio-pci with it; add it under 'functions' (same slot, function 1)",
@@ -277,28 +214,38 @@ static void check_functions(const struct pf_gpu *g, struct pf_diag *d)
 struct fn_ref {
 	const struct pf_pcifn *fn;
 	const struct pf_gpu *gpu;
+	struct pf_pci v;
 };
 
 /* Addresses are unique on a host; vfio-pci.ids binds by id, so an id
  * cannot be both handed to VMs and kept by the host. */
 static void check_host_devices(const struct pf_host *h, struct pf_diag *d)
 {
-	struct fn_ref refs[256];
-	size_t n = 0;
+	struct fn_ref *refs;
+	size_t n = 0, total = 0;
 	char first[4096];
 
+	for (size_t g = 0; g < h->ngpus; g++)
+		total += 1 + h->gpus[g].nfunctions;
+	refs = calloc(total ? total : 1, sizeof(*refs));
+	if (!refs) {
+		diag_error(d, &h->mark, "out of memory");
+		return;
+	}
 	for (size_t g = 0; g < h->ngpus; g++) {
-		if (n < 256)
-			refs[n++] = (struct fn_ref){ &h->gpus[g].pci, &h->gpus[g] };
-		for (size_t f = 0; f < h->gpus[g].nfunctions && n < 256; f++)
-			refs[n++] = (struct fn_ref){ &h->gpus[g].functions[f],
-						     &h->gpus[g] };
+		const struct pf_gpu *gpu = &h->gpus[g];
+
+		refs[n++] = (struct fn_ref){ &gpu->pci, gpu,
+					     pcifn_read(&gpu->pci) };
+		for (size_t f = 0; f < gpu->nfunctions; f++)
+			refs[n++] = (struct fn_ref){ &gpu->functions[f], gpu,
+						     pcifn_read(&gpu->functions[f]) };
 	}
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < i; j++) {
 			const struct fn_ref *a = &refs[j], *b = &refs[i];
 
-			if (a->fn->addr_ok && b->fn->addr_ok &&
+			if (a->v.addr_ok && b->v.addr_ok &&
 			    strcasecmp(a->fn->address.s, b->fn->address.s) == 0) {
 				diag_error(d, &b->fn->address.mark,
 					   "PCI address '%s' is listed twice (first at %s)",
@@ -306,9 +253,9 @@ static void check_host_devices(const struct pf_host *h, struct pf_diag *d)
 					   mark_format(&a->fn->address.mark, first, sizeof(first)));
 				break;
 			}
-			if (a->fn->id_ok && b->fn->id_ok &&
-			    a->fn->vendor == b->fn->vendor &&
-			    a->fn->device == b->fn->device &&
+			if (a->v.id_ok && b->v.id_ok &&
+			    a->v.vendor == b->v.vendor &&
+			    a->v.device == b->v.device &&
 			    a->gpu->role != b->gpu->role) {
 				diag_error(d, &b->fn->id.mark,
 					   "PCI id '%s' has role %s here and role %s at %s; vfio-pci.ids binds every device with that id",
@@ -319,9 +266,11 @@ static void check_host_devices(const struct pf_host *h, struct pf_diag *d)
 			}
 		}
 	}
+	free(refs);
 }
 
-static void check_host(struct pf_host *h, struct pf_diag *d)
+static void check_host(const struct pf_host *h, const struct pf_profile_inputs *in,
+		       struct pf_diag *d)
 {
 	bool vfio = false;
 
@@ -353,9 +302,9 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 				   "MAC address '%s' is a multicast address, not a network card's",
 				   m->s);
 	}
-	check_bootfiles(&h->boot, d);
+	check_bootfiles(&h->boot, in, d);
 	for (size_t g = 0; g < h->ngpus; g++) {
-		struct pf_gpu *gpu = &h->gpus[g];
+		const struct pf_gpu *gpu = &h->gpus[g];
 
 		check_pcifn(&gpu->pci, d);
 		for (size_t f = 0; f < gpu->nfunctions; f++)
@@ -379,44 +328,31 @@ static void check_host(struct pf_host *h, struct pf_diag *d)
 			   h->nixos.toplevel.s);
 }
 
-int epoch_parse(const char *s, long long *out)
-{
-	long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v > 0xffffffffLL)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static void check_epoch(struct pf_profile *p, struct pf_diag *d)
+static void check_epoch(const struct pf_profile *p, struct pf_diag *d)
 {
 	const char *s = p->source_date_epoch.s;
+	long long v;
 
-	if (s && epoch_parse(s, &p->source_date_epoch_v))
+	if (s && epoch_parse(s, &v))
 		diag_error(d, &p->source_date_epoch.mark,
 			   "invalid source_date_epoch '%s' (seconds since 1970, 0 to 4294967295, as SOURCE_DATE_EPOCH)",
 			   s);
 }
 
-void profile_validate(struct pf_profile *p, struct pf_diag *d)
+void profile_validate(const struct pf_profile *p, const struct pf_profile_inputs *in,
+		      struct pf_diag *d)
 {
 	char first[4096];
 
 	check_epoch(p, d);
-	check_bootfiles(&p->defaults, d);
+	check_bootfiles(&p->defaults, in, d);
 	if (p->base_url.s && (!url_valid(p->base_url.s) ||
 			      !url_has_scheme(p->base_url.s)))
 		diag_error(d, &p->base_url.mark,
 			   "invalid base_url '%s' (a URL such as 'http://10.0.0.1/netboot', without blanks or '${')",
 			   p->base_url.s);
 	for (size_t i = 0; i < p->nhosts; i++)
-		check_host(&p->hosts[i], d);
+		check_host(&p->hosts[i], in, d);
 	for (size_t i = 0; i < p->nhosts; i++) {
 		const struct pf_host *h = &p->hosts[i];
 
@@ -457,5 +393,6 @@ void profile_validate(struct pf_profile *p, struct pf_diag *d)
 			}
 		}
 	}
-	profile_validate_vms(p, d);
+	validate_vms(p, in, d);
+	validate_nodes(p, in, d);
 }

@@ -8,91 +8,24 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checks.h"
 #include "pxeforge/lib/buf.h"
 #include "pxeforge/lib/pciid.h"
 #include "pxeforge/lib/suggest.h"
-#include "pxeforge/profile/profile.h"
-#include "pxeforge/validate/validate.h"
+#include "pxeforge/lib/units.h"
+#include "pxeforge/validate/derive.h"
+#include "pxeforge/validate/values.h"
 
-#define MI (UINT64_C(1) << 20)
-
-/* Digits only; saturates at UINT_MAX. False when there is no digit. */
-static bool scan_uint(const char **p, unsigned *out)
-{
-	unsigned long long v = 0;
-	const char *s = *p;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	for (; isdigit((unsigned char)*s); s++)
-		if ((v = v * 10 + (unsigned)(*s - '0')) > 0xffffffffULL)
-			v = 0xffffffffULL;
-	*p = s;
-	*out = (unsigned)v;
-	return true;
-}
-
-int quantity_parse(const char *s, uint64_t *bytes)
-{
-	static const char units[] = "KMGT";
-	const char *unit;
-	uint64_t v = 0;
-	bool over = false;
-	int shift;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		over |= v > (UINT64_MAX - 9) / 10;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	unit = *s ? strchr(units, *s) : NULL;
-	if (!unit || s[1] != 'i' || s[2])
-		return -EINVAL;
-	shift = 10 * (int)(unit - units + 1);
-	if (over || v > (UINT64_MAX >> shift))
-		return -EOVERFLOW;
-	if (!v)
-		return -ERANGE;
-	v <<= shift;
-	if (v % MI)
-		return -EDOM;
-	*bytes = v;
-	return 0;
-}
-
-int cpuset_parse(const char *s, unsigned limit, bool *set, size_t *n,
-		 unsigned *bad)
-{
-	memset(set, 0, limit * sizeof(*set));
-	*n = 0;
-	for (;;) {
-		unsigned a, b;
-
-		if (!scan_uint(&s, &a))
-			return -EINVAL;
-		b = a;
-		if (*s == '-' && (s++, !scan_uint(&s, &b)))
-			return -EINVAL;
-		if (b < a || (*s && *s != ','))
-			return -EINVAL;
-		for (unsigned long x = a; x <= b; x++) {
-			if (x >= limit) {
-				*bad = (unsigned)x;
-				return -ERANGE;
-			}
-			if (set[x]) {
-				*bad = (unsigned)x;
-				return -EEXIST;
-			}
-			set[x] = true;
-			(*n)++;
-		}
-		if (!*s)
-			return 0;
-		s++;
-	}
-}
+/* What the checks of one VM read as they go, and the later VMs' checks
+ * read of it (the GPUs it took). */
+struct vm_state {
+	const struct pf_vm *vm;
+	const struct pf_host *host;
+	const struct pf_gpu **gpus;
+	size_t ngpus;
+	unsigned vcpus;		/* 0: not given or invalid */
+	uint64_t memory;
+};
 
 /* "1024Gi": the largest unit that divides bytes. */
 static const char *quantity_format(uint64_t bytes, char buf[32])
@@ -159,28 +92,25 @@ static bool check_quantity(const struct pf_str *v, const char *what,
 	return rc == 0;
 }
 
-static void check_scalars(struct pf_vm *vm, struct pf_diag *d)
+static void check_scalars(struct vm_state *st, struct pf_diag *d)
 {
-	const char *s;
-	unsigned v;
+	const struct pf_vm *vm = st->vm;
 
 	if (vm->name.s && !profile_name_valid(vm->name.s))
 		diag_error(d, &vm->name.mark,
 			   "invalid VM name '%s' (letters, digits, '-', '_' and '.', starting with a letter or digit; it names a directory)",
 			   vm->name.s);
-	s = vm->vcpus.s;
-	if (s && (!scan_uint(&s, &v) || *s || !v || v > PF_VM_MAX_VCPUS))
+	st->vcpus = vm_vcpus(vm);
+	if (vm->vcpus.s && !st->vcpus)
 		diag_error(d, &vm->vcpus.mark,
 			   "invalid vcpus '%s' (expected a whole number from 1 to %u)",
 			   vm->vcpus.s, PF_VM_MAX_VCPUS);
-	else if (s)
-		vm->vcpus_v = v;
-	check_quantity(&vm->memory, "memory", &vm->memory_bytes, d);
+	if (!check_quantity(&vm->memory, "memory", &st->memory, d))
+		st->memory = 0;
 	if (!vm->consumer_gpu.s)
 		return;
-	if (!strcasecmp(vm->consumer_gpu.s, "true"))
-		vm->consumer_gpu_v = true;
-	else if (strcasecmp(vm->consumer_gpu.s, "false"))
+	if (strcasecmp(vm->consumer_gpu.s, "true") &&
+	    strcasecmp(vm->consumer_gpu.s, "false"))
 		diag_error(d, &vm->consumer_gpu.mark,
 			   "invalid consumer_gpu '%s' (expected true or false)",
 			   vm->consumer_gpu.s);
@@ -194,18 +124,10 @@ static bool has_blank(const char *s)
 	return false;
 }
 
-/* qcow2 when the name (without a URL's query) ends in .qcow2, else raw. */
-static enum pf_disk_format format_of(const char *name)
+static void check_disk(const struct pf_vm *vm, const struct pf_profile_inputs *in,
+		       struct pf_diag *d)
 {
-	size_t len = strcspn(name, strstr(name, "://") ? "?#" : "");
-
-	return len >= 6 && !strncasecmp(name + len - 6, ".qcow2", 6) ?
-	       PF_DISK_QCOW2 : PF_DISK_RAW;
-}
-
-static void check_disk(struct pf_vm *vm, struct pf_diag *d)
-{
-	struct pf_vm_disk *k = &vm->disk;
+	const struct pf_vm_disk *k = &vm->disk;
 
 	if (!k->given)
 		return;	/* missing or not a mapping: reported */
@@ -213,11 +135,8 @@ static void check_disk(struct pf_vm *vm, struct pf_diag *d)
 		diag_error(d, &k->mark,
 			   "disk of VM '%s' has neither 'image' (a qcow2 or raw file or URL) nor 'containerdisk' (an image reference KubeVirt pulls); give one or both",
 			   vm_label(vm));
-	check_fetch_source(&k->image, k->image_path, &k->sha256, "image", d);
-	if (!k->format_v && !k->format.mark.file && k->image.s)
-		k->format_v = format_of(k->image.s);
-	else if (!k->format_v && !k->format.mark.file && k->libvirt_path.s)
-		k->format_v = format_of(k->libvirt_path.s);
+	check_fetch_source(&k->image, k->image_path, &k->sha256, "image", in,
+			   d);
 	if (k->containerdisk.s && (!*k->containerdisk.s ||
 				   has_blank(k->containerdisk.s) ||
 				   strstr(k->containerdisk.s, "://")))
@@ -231,34 +150,29 @@ static void check_disk(struct pf_vm *vm, struct pf_diag *d)
 			   k->libvirt_path.s);
 }
 
-static const struct pf_host *find_host(const struct pf_profile *p,
-				       const char *name)
-{
-	for (size_t i = 0; i < p->nhosts; i++)
-		if (p->hosts[i].name.s && !strcmp(p->hosts[i].name.s, name))
-			return &p->hosts[i];
-	return NULL;
-}
-
-static void check_host_ref(const struct pf_profile *p, struct pf_vm *vm,
+static void check_host_ref(const struct pf_profile *p, struct vm_state *st,
 			   struct pf_diag *d)
 {
-	const char *names[64];
-	const char *hint;
+	const struct pf_vm *vm = st->vm;
+	const char **names, *hint;
 	struct pf_buf list;
 	size_t n = 0;
 
 	if (!vm->host.s)
 		return;
-	vm->host_v = find_host(p, vm->host.s);
-	if (vm->host_v)
+	st->host = profile_host_find(p, vm->host.s);
+	if (st->host)
 		return;
+	names = calloc(p->nhosts ? p->nhosts : 1, sizeof(*names));
+	if (!names) {
+		diag_error(d, &vm->host.mark, "out of memory");
+		return;
+	}
 	buf_init(&list);
 	for (size_t i = 0; i < p->nhosts; i++) {
 		if (!p->hosts[i].name.s)
 			continue;
-		if (n < 64)
-			names[n++] = p->hosts[i].name.s;
+		names[n++] = p->hosts[i].name.s;
 		buf_printf(&list, "%s'%s'", list.len ? ", " : "",
 			   p->hosts[i].name.s);
 	}
@@ -272,159 +186,31 @@ static void check_host_ref(const struct pf_profile *p, struct pf_vm *vm,
 			   "unknown host '%s' for VM '%s' (the profile's hosts: %s)",
 			   vm->host.s, vm_label(vm), list.len ? list.data : "none");
 	buf_release(&list);
-}
-
-static bool addr_is(const struct pf_pcifn *fn, unsigned dom, unsigned bus,
-		    unsigned dev, unsigned f)
-{
-	return fn->addr_ok && fn->domain == dom && fn->bus == bus &&
-	       fn->dev == dev && fn->fn == f;
-}
-
-static bool gpu_vfio(const struct pf_gpu *g)
-{
-	return g->role == PF_ROLE_VFIO && g->pci.addr_ok;
-}
-
-/* "'0000:0b:00.0', '0000:0c:00.0'" or "none". */
-static void vfio_list(const struct pf_host *h, struct pf_buf *b,
-		      const char **addrs, size_t *n)
-{
-	*n = 0;
-	for (size_t g = 0; g < h->ngpus; g++) {
-		if (!gpu_vfio(&h->gpus[g]))
-			continue;
-		addrs[(*n)++] = h->gpus[g].pci.address.s;
-		buf_printf(b, "%s'%s'", b->len ? ", " : "",
-			   h->gpus[g].pci.address.s);
-	}
-}
-
-/* One address of gpus: the vfio GPU there, or NULL (reported). */
-static const struct pf_gpu *select_one(const struct pf_vm *vm,
-				       const struct pf_str *a,
-				       struct pf_diag *d)
-{
-	const struct pf_host *h = vm->host_v;
-	const char *addrs[256], *hint;
-	unsigned dom, bus, dev, fn;
-	struct pf_buf list;
-	size_t n;
-
-	if (pciaddr_parse(a->s, &dom, &bus, &dev, &fn)) {
-		diag_error(d, &a->mark,
-			   "invalid PCI address '%s' (expected domain:bus:device.function, e.g. '0000:1a:00.0')",
-			   a->s);
-		return NULL;
-	}
-	for (size_t g = 0; g < h->ngpus; g++) {
-		const struct pf_gpu *gpu = &h->gpus[g];
-
-		if (addr_is(&gpu->pci, dom, bus, dev, fn)) {
-			if (gpu->role == PF_ROLE_VFIO)
-				return gpu;
-			diag_error(d, &a->mark,
-				   "GPU '%s' of host '%s' has role host: the host's driver keeps it; give it role vfio to hand it to a VM",
-				   a->s, h->name.s);
-			return NULL;
-		}
-		for (size_t f = 0; f < gpu->nfunctions; f++) {
-			if (!addr_is(&gpu->functions[f], dom, bus, dev, fn))
-				continue;
-			diag_error(d, &a->mark,
-				   "'%s' is a function of the GPU at '%s', not a GPU; list the GPU, its functions go with it",
-				   a->s, gpu->pci.address.s);
-			return NULL;
-		}
-	}
-	buf_init(&list);
-	if (h->ngpus <= 256)
-		vfio_list(h, &list, addrs, &n);
-	else
-		n = 0;
-	hint = suggest_closest(a->s, addrs, n);
-	if (hint)
-		diag_error(d, &a->mark,
-			   "no vfio GPU at '%s' on host '%s' (did you mean '%s'?)",
-			   a->s, h->name.s, hint);
-	else
-		diag_error(d, &a->mark,
-			   "no vfio GPU at '%s' on host '%s' (its vfio GPUs: %s)",
-			   a->s, h->name.s, list.len ? list.data : "none");
-	buf_release(&list);
-	return NULL;
-}
-
-static void select_gpus(struct pf_vm *vm, struct pf_diag *d)
-{
-	const struct pf_host *h = vm->host_v;
-	const struct pf_mark *at = vm->gpus_all.s ? &vm->gpus_all.mark :
-				   &vm->gpus.mark;
-	const char *addrs[256];
-	struct pf_buf list;
-	bool bad = vm->gpus.invalid;
-	size_t n;
-
-	if (!h || (!vm->gpus_all.s && !vm->gpus.given))
-		return;
-	vm->gpus_v = calloc(h->ngpus ? h->ngpus : 1, sizeof(*vm->gpus_v));
-	if (!vm->gpus_v) {
-		diag_error(d, &vm->mark, "out of memory");
-		return;
-	}
-	for (size_t g = 0; vm->gpus_all.s && g < h->ngpus; g++)
-		if (gpu_vfio(&h->gpus[g]))
-			vm->gpus_v[vm->ngpus_v++] = &h->gpus[g];
-	for (size_t i = 0; !vm->gpus_all.s && i < vm->gpus.n; i++) {
-		const struct pf_gpu *g = select_one(vm, &vm->gpus.v[i], d);
-		bool dup = false;
-
-		bad |= !g;
-		for (size_t k = 0; g && k < vm->ngpus_v && !dup; k++)
-			dup = vm->gpus_v[k] == g;
-		if (dup)
-			diag_error(d, &vm->gpus.v[i].mark,
-				   "GPU '%s' is listed twice in VM '%s'",
-				   vm->gpus.v[i].s, vm_label(vm));
-		else if (g && vm->ngpus_v < h->ngpus)
-			vm->gpus_v[vm->ngpus_v++] = g;
-	}
-	if (vm->ngpus_v || bad)
-		return;
-	buf_init(&list);
-	if (h->ngpus <= 256)
-		vfio_list(h, &list, addrs, &n);
-	if (list.len)
-		diag_error(d, at,
-			   "VM '%s' takes no GPU (the vfio GPUs of host '%s': %s)",
-			   vm_label(vm), h->name.s, list.data);
-	else
-		diag_error(d, at,
-			   "VM '%s' takes no GPU: host '%s' has no GPU with role vfio",
-			   vm_label(vm), h->name.s);
-	buf_release(&list);
+	free(names);
 }
 
 /* Where the VM asked for gpu: its list entry, or 'gpus: all'. */
 static const struct pf_mark *gpu_mark(const struct pf_vm *vm,
 				      const struct pf_gpu *gpu)
 {
+	struct pf_pci v = pcifn_read(&gpu->pci);
 	unsigned dom, bus, dev, fn;
 
 	for (size_t i = 0; i < vm->gpus.n; i++)
 		if (!pciaddr_parse(vm->gpus.v[i].s, &dom, &bus, &dev, &fn) &&
-		    addr_is(&gpu->pci, dom, bus, dev, fn))
+		    pci_addr_is(&v, dom, bus, dev, fn))
 			return &vm->gpus.v[i].mark;
 	return &vm->gpus_all.mark;
 }
 
 /* A cpuset value of vms[]; false when it is unusable (reported when it
  * is wrong, silent when the limit is unknown). */
-static bool check_cpuset(const struct pf_vm *vm, const struct pf_str *v,
+static bool check_cpuset(const struct vm_state *st, const struct pf_str *v,
 			 const char *what, bool host, bool *set, size_t *n,
 			 struct pf_diag *d)
 {
-	unsigned limit = host ? PF_HOST_MAX_CPUS : vm->vcpus_v;
+	const struct pf_vm *vm = st->vm;
+	unsigned limit = host ? PF_HOST_MAX_CPUS : st->vcpus;
 	unsigned bad = 0;
 	int rc;
 
@@ -449,8 +235,9 @@ static bool check_cpuset(const struct pf_vm *vm, const struct pf_str *v,
 	return !rc && (limit || host);
 }
 
-static void check_numa(struct pf_vm *vm, struct pf_diag *d)
+static void check_numa(const struct vm_state *st, struct pf_diag *d)
 {
+	const struct pf_vm *vm = st->vm;
 	unsigned short owner[PF_VM_MAX_VCPUS] = { 0 };
 	bool set[PF_VM_MAX_VCPUS];
 	char first[4096], a[32], b[32];
@@ -459,32 +246,27 @@ static void check_numa(struct pf_vm *vm, struct pf_diag *d)
 	size_t n;
 
 	for (size_t i = 0; i < vm->nnuma; i++) {
-		struct pf_vm_numa_cell *c = &vm->numa[i];
-		const char *s = c->host_node.s;
-		unsigned node;
+		const struct pf_vm_numa_cell *c = &vm->numa[i];
+		uint64_t bytes;
 
 		if (!c->mark.file) {
 			ok = false;
 			continue;
 		}
-		if (check_quantity(&c->memory, "numa cell memory",
-				   &c->memory_bytes, d))
-			sum += c->memory_bytes;
+		if (check_quantity(&c->memory, "numa cell memory", &bytes, d))
+			sum += bytes;
 		else
 			ok = false;
-		if (s && (!scan_uint(&s, &node) || *s ||
-			  node >= PF_HOST_MAX_NODES))
+		if (c->host_node.s && numa_cell_host_node(c) < 0)
 			diag_error(d, &c->host_node.mark,
 				   "invalid host_node '%s' (a host NUMA node number, e.g. 0)",
 				   c->host_node.s);
-		else if (s)
-			c->host_node_v = (int)node;
-		if (!check_cpuset(vm, &c->cpus, "numa cell cpus", false, set,
+		if (!check_cpuset(st, &c->cpus, "numa cell cpus", false, set,
 				  &n, d)) {
 			ok = false;
 			continue;
 		}
-		for (unsigned x = 0; x < vm->vcpus_v; x++) {
+		for (unsigned x = 0; x < st->vcpus; x++) {
 			if (!set[x])
 				continue;
 			if (owner[x]) {
@@ -501,53 +283,54 @@ static void check_numa(struct pf_vm *vm, struct pf_diag *d)
 	}
 	if (!ok || !vm->nnuma)
 		return;
-	for (unsigned x = 0; x < vm->vcpus_v; x++)
+	for (unsigned x = 0; x < st->vcpus; x++)
 		set[x] = owner[x] != 0;
 	n = 0;
-	for (unsigned x = 0; x < vm->vcpus_v; x++)
+	for (unsigned x = 0; x < st->vcpus; x++)
 		n += set[x];
-	if (n < vm->vcpus_v) {
+	if (n < st->vcpus) {
 		struct pf_buf miss;
 
 		buf_init(&miss);
-		cpuset_format(set, vm->vcpus_v, false, &miss);
+		cpuset_format(set, st->vcpus, false, &miss);
 		diag_error(d, &vm->numa_mark,
 			   "numa cells of VM '%s' leave out vCPUs %s (each of its %u vCPUs belongs to exactly one cell)",
 			   vm_label(vm), miss.data ? miss.data : "?",
-			   vm->vcpus_v);
+			   st->vcpus);
 		buf_release(&miss);
 	}
-	if (vm->memory_bytes && sum != vm->memory_bytes)
+	if (st->memory && sum != st->memory)
 		diag_error(d, &vm->numa_mark,
 			   "numa cells of VM '%s' hold %s of memory, but the VM has %s",
 			   vm_label(vm), quantity_format(sum, a),
-			   quantity_format(vm->memory_bytes, b));
+			   quantity_format(st->memory, b));
 }
 
-static void check_pinning(struct pf_vm *vm, struct pf_diag *d)
+static void check_pinning(const struct vm_state *st, struct pf_diag *d)
 {
+	const struct pf_vm *vm = st->vm;
 	bool host[PF_HOST_MAX_CPUS];
 	unsigned short by[PF_VM_MAX_VCPUS] = { 0 };
 	bool set[PF_VM_MAX_VCPUS];
 	char first[4096];
 
 	for (size_t i = 0; i < vm->npinning; i++) {
-		struct pf_vm_pin *pin = &vm->pinning[i];
+		const struct pf_vm_pin *pin = &vm->pinning[i];
 		size_t nv = 0, nh = 0;
 		bool v_ok, h_ok;
 
 		if (!pin->mark.file)
 			continue;
-		v_ok = check_cpuset(vm, &pin->vcpus, "pinning vcpus", false,
+		v_ok = check_cpuset(st, &pin->vcpus, "pinning vcpus", false,
 				    set, &nv, d);
-		h_ok = check_cpuset(vm, &pin->host_cpus, "pinning host_cpus",
+		h_ok = check_cpuset(st, &pin->host_cpus, "pinning host_cpus",
 				    true, host, &nh, d);
 		if (v_ok && h_ok && nv != nh)
 			diag_error(d, &pin->mark,
 				   "pinning of VM '%s' maps %zu vCPUs ('%s') to %zu host CPUs ('%s'); give as many of each, they pair one to one in ascending order",
 				   vm_label(vm), nv, pin->vcpus.s, nh,
 				   pin->host_cpus.s);
-		for (unsigned x = 0; v_ok && x < vm->vcpus_v; x++) {
+		for (unsigned x = 0; v_ok && x < st->vcpus; x++) {
 			if (!set[x])
 				continue;
 			if (by[x]) {
@@ -565,9 +348,12 @@ static void check_pinning(struct pf_vm *vm, struct pf_diag *d)
 
 /* Names unique among VMs and apart from hosts' (hostname and identity
  * derive from them); a GPU goes to one VM. */
-static void check_across(struct pf_profile *p, size_t i, struct pf_diag *d)
+static void check_across(const struct pf_profile *p,
+			 const struct vm_state *vms, size_t i,
+			 struct pf_diag *d)
 {
-	const struct pf_vm *vm = &p->vms[i];
+	const struct pf_vm *vm = vms[i].vm;
+	const struct pf_host *same;
 	char first[4096];
 
 	for (size_t j = 0; j < i && vm->name.s; j++) {
@@ -579,25 +365,25 @@ static void check_across(struct pf_profile *p, size_t i, struct pf_diag *d)
 				       sizeof(first)));
 		break;
 	}
-	if (vm->name.s && find_host(p, vm->name.s))
+	same = profile_host_find(p, vm->name.s);
+	if (same)
 		diag_error(d, &vm->name.mark,
 			   "VM name '%s' is also a host's name (at %s); a node's hostname and identity derive from its name",
 			   vm->name.s,
-			   mark_format(&find_host(p, vm->name.s)->name.mark,
-				       first, sizeof(first)));
-	for (size_t g = 0; g < vm->ngpus_v; g++) {
-		const struct pf_gpu *gpu = vm->gpus_v[g];
+			   mark_format(&same->name.mark, first, sizeof(first)));
+	for (size_t g = 0; g < vms[i].ngpus; g++) {
+		const struct pf_gpu *gpu = vms[i].gpus[g];
 		bool taken = false;
 
 		for (size_t j = 0; j < i && !taken; j++) {
-			const struct pf_vm *o = &p->vms[j];
+			const struct pf_vm *o = vms[j].vm;
 
-			for (size_t k = 0; k < o->ngpus_v && !taken; k++)
-				taken = o->gpus_v[k] == gpu;
+			for (size_t k = 0; k < vms[j].ngpus && !taken; k++)
+				taken = vms[j].gpus[k] == gpu;
 			if (taken)
 				diag_error(d, gpu_mark(vm, gpu),
 					   "GPU '%s' of host '%s' is already taken by VM '%s' (at %s); a device goes to one VM",
-					   gpu->pci.address.s, vm->host_v->name.s,
+					   gpu->pci.address.s, vms[i].host->name.s,
 					   vm_label(o),
 					   mark_format(gpu_mark(o, gpu), first,
 						       sizeof(first)));
@@ -606,31 +392,45 @@ static void check_across(struct pf_profile *p, size_t i, struct pf_diag *d)
 }
 
 /* KubeVirt runs a VM with guest NUMA or pinned vCPUs on dedicated CPUs
- * with hugepages, and asks for whole pages (render_kubevirt.c). */
-static void check_hugepages(const struct pf_vm *vm, struct pf_diag *d)
+ * with hugepages, and asks for whole pages. */
+static void check_hugepages(const struct vm_state *st, struct pf_diag *d)
 {
+	const struct pf_vm *vm = st->vm;
+
 	if ((!vm->nnuma && !vm->npinning) || !vm->disk.containerdisk.s ||
-	    !vm->memory_bytes || vm->memory_bytes % (2u << 20) == 0)
+	    !st->memory || st->memory % (2 * PF_MI) == 0)
 		return;
 	diag_error(d, &vm->memory.mark,
 		   "memory '%s' of VM '%s' is not a whole number of 2Mi hugepages, which KubeVirt needs with numa or pinning",
 		   vm->memory.s, vm->name.s ? vm->name.s : "");
 }
 
-void profile_validate_vms(struct pf_profile *p, struct pf_diag *d)
+void validate_vms(const struct pf_profile *p, const struct pf_profile_inputs *in,
+		  struct pf_diag *d)
 {
-	for (size_t i = 0; i < p->nvms; i++) {
-		struct pf_vm *vm = &p->vms[i];
+	struct vm_state *vms = calloc(p->nvms ? p->nvms : 1, sizeof(*vms));
 
-		if (!vm->mark.file)
-			continue;
-		check_scalars(vm, d);
-		check_disk(vm, d);
-		check_host_ref(p, vm, d);
-		select_gpus(vm, d);
-		check_numa(vm, d);
-		check_pinning(vm, d);
-		check_hugepages(vm, d);
-		check_across(p, i, d);
+	if (!vms) {
+		diag_error(d, &p->vms_mark, "out of memory");
+		return;
 	}
+	for (size_t i = 0; i < p->nvms; i++) {
+		struct vm_state *st = &vms[i];
+
+		st->vm = &p->vms[i];
+		if (!st->vm->mark.file)
+			continue;
+		check_scalars(st, d);
+		check_disk(st->vm, in, d);
+		check_host_ref(p, st, d);
+		if (vm_gpus(st->vm, st->host, d, &st->gpus, &st->ngpus))
+			diag_error(d, &st->vm->mark, "out of memory");
+		check_numa(st, d);
+		check_pinning(st, d);
+		check_hugepages(st, d);
+		check_across(p, vms, i, d);
+	}
+	for (size_t i = 0; i < p->nvms; i++)
+		free(vms[i].gpus);
+	free(vms);
 }

@@ -1,11 +1,14 @@
 /* The plan tests' fixture: profile text written to p.yaml in a fresh
- * directory, then parse -> validate -> plan as the CLI does. */
+ * directory, then parse -> read inputs -> validate -> plan as the CLI
+ * does. */
 #ifndef PXEFORGE_TEST_PLANFIX_H
 #define PXEFORGE_TEST_PLANFIX_H
 
 #include "pxeforge/lib/diag.h"
 #include "pxeforge/plan/plan.h"
+#include "pxeforge/profile/inputs.h"
 #include "pxeforge/profile/profile.h"
+#include "pxeforge/validate/validate.h"
 
 #include "fixture.h"
 
@@ -13,9 +16,10 @@ struct ctx {
 	struct fixture fx;
 	struct pf_diag *d;
 	struct pf_profile *p;
+	struct pf_profile_inputs *in;
 	struct pf_plan *plan;
 	char *out;	/* diag_print output */
-	int rc;		/* plan_build */
+	int rc;		/* -EINVAL: validation errors, else plan_build's */
 };
 
 /* A ctx in a fresh directory named after name, with pci_ids as pci.ids. */
@@ -34,6 +38,8 @@ static void reset(struct ctx *c)
 {
 	plan_free(c->plan);
 	c->plan = NULL;
+	profile_inputs_free(c->in);
+	c->in = NULL;
 	profile_free(c->p);
 	c->p = NULL;
 	diag_free(c->d);
@@ -53,8 +59,9 @@ static int teardown(void **state)
 	return rc;
 }
 
-/* Writes text to p.yaml, parses (must succeed), validates and plans;
- * returns all printed diagnostics. c->rc is plan_build's. */
+/* Writes text to p.yaml, parses (must succeed), reads its inputs,
+ * validates and, without errors, plans; returns all printed diagnostics.
+ * c->rc is -EINVAL after validation errors, else plan_build's. */
 static const char *build(struct ctx *c, const char *text)
 {
 	reset(c);
@@ -62,8 +69,9 @@ static const char *build(struct ctx *c, const char *text)
 	c->d = diag_new();
 	assert_non_null(c->d);
 	assert_int_equal(profile_parse("p.yaml", c->d, &c->p), 0);
-	profile_validate(c->p, c->d);
-	c->rc = plan_build(c->p, c->d, &c->plan);
+	assert_int_equal(profile_inputs_read(c->p, &c->in), 0);
+	profile_validate(c->p, c->in, c->d);
+	c->rc = diag_errors(c->d) ? -EINVAL : plan_build(c->p, c->in, &c->plan);
 	if (c->rc == 0)
 		assert_non_null(c->plan);
 	else

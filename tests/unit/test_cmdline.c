@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "pxeforge/lib/diag.h"
-#include "pxeforge/plan/cmdline.h"
+#include "pxeforge/validate/cmdline.h"
 
 struct fx {
 	struct pf_cmdline cl;

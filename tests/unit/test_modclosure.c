@@ -22,7 +22,8 @@
 
 #include "pxeforge/lib/diag.h"
 #include "pxeforge/lib/strlist.h"
-#include "pxeforge/plan/modclosure.h"
+#include "pxeforge/profile/inputs.h"
+#include "pxeforge/validate/modclosure.h"
 
 #include "fixture.h"
 
@@ -115,6 +116,27 @@ static void need_tree(struct ctx *c)
 			 modules_root());
 }
 
+/* What the CLI does: the tree read with the modules asked for
+ * (modtree_read), then their closure (modclosure_resolve). */
+static int read_and_resolve(const char *dir, const struct pf_modreq *mods,
+			    size_t n, struct pf_diag *d,
+			    struct pf_modclosure *out)
+{
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	struct pf_modtree t;
+	int rc;
+
+	assert_non_null(names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = mods[i].name;
+	rc = modtree_read(dir, names, n, &t);
+	free(names);
+	if (!rc)
+		rc = modclosure_resolve(&t, &dir_mark, mods, n, d, out);
+	modtree_release(&t);
+	return rc;
+}
+
 /* Resolves the n modules in dir; returns the printed diagnostics. */
 static const char *resolve(struct ctx *c, const char *dir,
 			   const struct pf_modreq *mods, size_t n)
@@ -122,7 +144,7 @@ static const char *resolve(struct ctx *c, const char *dir,
 	reset(c);
 	c->d = diag_new();
 	assert_non_null(c->d);
-	c->rc = modclosure_resolve(dir, &dir_mark, mods, n, c->d, &c->m);
+	c->rc = read_and_resolve(dir, mods, n, c->d, &c->m);
 	c->out = fixture_diag_text(c->d);
 	return c->out;
 }

@@ -21,6 +21,8 @@
 #include "pxeforge/plan/plan.h"
 #include "pxeforge/profile/profile.h"
 
+#include "pxeforge/validate/values.h"
+
 #include "planfix.h"
 
 static const char pci_ids[] =

@@ -22,6 +22,8 @@
 #include "pxeforge/plan/vm.h"
 #include "pxeforge/profile/profile.h"
 
+#include "pxeforge/validate/values.h"
+
 #include "planfix.h"
 
 static const char pci_ids[] =

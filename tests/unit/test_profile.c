@@ -19,7 +19,10 @@
 #include "pxeforge/lib/diag.h"
 #include "pxeforge/lib/pciid.h"
 #include "pxeforge/profile/node.h"
+#include "pxeforge/profile/inputs.h"
 #include "pxeforge/profile/profile.h"
+#include "pxeforge/validate/validate.h"
+#include "pxeforge/validate/values.h"
 
 #include "fixture.h"
 
@@ -82,7 +85,11 @@ static const char *load(struct ctx *c, const char *path)
 	c->rc = profile_parse(path, c->d, &c->p);
 	if (c->rc == 0) {
 		assert_non_null(c->p);
-		profile_validate(c->p, c->d);
+		struct pf_profile_inputs *in;
+
+		assert_int_equal(profile_inputs_read(c->p, &in), 0);
+		profile_validate(c->p, in, c->d);
+		profile_inputs_free(in);
 	} else {
 		assert_null(c->p);
 	}
@@ -504,9 +511,9 @@ static void bad_pci_ids(void **state)
 		"p.yaml:6:13: error: invalid PCI id '10de:1db' (expected vendor:device in hex, e.g. '10de:1db1')\n"
 		"p.yaml:9:13: error: invalid PCI id '10de-1db1' (expected vendor:device in hex, e.g. '10de:1db1')\n");
 	/* upper-case hex is an id like any other */
-	assert_true(c->p->hosts[0].gpus[2].pci.id_ok);
-	assert_int_equal(c->p->hosts[0].gpus[2].pci.vendor, 0x10de);
-	assert_int_equal(c->p->hosts[0].gpus[2].pci.device, 0x1db1);
+	assert_true(pcifn_read(&c->p->hosts[0].gpus[2].pci).id_ok);
+	assert_int_equal(pcifn_read(&c->p->hosts[0].gpus[2].pci).vendor, 0x10de);
+	assert_int_equal(pcifn_read(&c->p->hosts[0].gpus[2].pci).device, 0x1db1);
 }
 
 static void model_contradicts_id(void **state)
@@ -962,7 +969,8 @@ static void json_profile_with_tabs(void **state)
 		"\t]\n"
 		"}\n",
 		"p.json:5:13: error: invalid MAC address 'b0:26:28:4a:10:0g' (expected six hex pairs, e.g. 'aa:bb:cc:dd:ee:ff')\n"
-		"p.json:6:11: error: unknown cpu 'intl' (did you mean 'intel'?)\n");
+		"p.json:6:11: error: unknown cpu 'intl' (did you mean 'intel'?)\n"
+		"p.json:7:22: error: kernel parameter 'a?b' contains whitespace, and iPXE splits arguments at whitespace and cannot quote or escape\n");
 	/* the escaped tab inside the string is a real tab in the value */
 	assert_string_equal(c->p->hosts[0].boot.kernel_params.v[0].s, "a\tb");
 }
@@ -1035,6 +1043,7 @@ static void image_names_and_urls(void **state)
 		"    initrds: [vmlinuz, ../initrd, {url: \"http://x/i\"}]\n",
 		"p.yaml:2:13: error: invalid base_url 'http://x/${net0/ip}' (a URL such as 'http://10.0.0.1/netboot', without blanks or '${')\n"
 		"p.yaml:6:34: error: invalid url 'http://x/a b' (iPXE cannot load a URL with blanks or '${')\n"
+		"p.yaml:7:15: error: image name 'vmlinuz' of host 'a' is also the name of the kernel; initrd=<name> must tell them apart\n"
 		"p.yaml:7:24: error: invalid image name '../initrd' (one file name: no '/', blanks or '${')\n"
 		"p.yaml:7:35: error: missing 'name' in 'initrds[2]'\n");
 }

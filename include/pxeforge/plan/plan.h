@@ -8,10 +8,11 @@
 #include "pxeforge/lib/diag.h"
 #include "pxeforge/lib/strlist.h"
 #include "pxeforge/plan/cloudinit.h"
-#include "pxeforge/plan/cmdline.h"
-#include "pxeforge/plan/modclosure.h"
 #include "pxeforge/plan/vm.h"
+#include "pxeforge/profile/inputs.h"
 #include "pxeforge/profile/profile.h"
+#include "pxeforge/validate/cmdline.h"
+#include "pxeforge/validate/modclosure.h"
 
 struct pf_plan_file {
 	char *name;	/* iPXE image name: "bzImage", "initrd" */
@@ -52,30 +53,31 @@ struct pf_plan {
 	size_t nhosts;
 	struct pf_plan_vm *vms;		/* profile order */
 	size_t nvms;
-	long long mtime;		/* of archive entries: SOURCE_DATE_EPOCH or 0 */
+	long long mtime;		/* of archive entries: the profile's
+					 * source_date_epoch or 0 (the CLI
+					 * puts SOURCE_DATE_EPOCH here) */
 };
 
-/* Decides everything for every host of a validated profile. Problems
- * (parameter conflicts, unsafe tokens, over-long lines) go to d; returns
- * -EINVAL when it reported errors, -ENOMEM, or 0. */
-int plan_build(const struct pf_profile *p, struct pf_diag *d,
+/* Decides everything for every host and VM of a profile that validated
+ * (profile_validate reported no error) against in, the files it names
+ * as read. Reports nothing: 0, or -ENOMEM. */
+int plan_build(const struct pf_profile *p, const struct pf_profile_inputs *in,
 	       struct pf_plan **out);
 void plan_free(struct pf_plan *plan);
-/* The host's cloud-init (builder/plan_cloudinit.c); key is the cluster
- * secret or NULL. Problems go to d: -EINVAL, -ENOMEM or 0. */
+/* The host's cloud-init (builder/plan/plan_cloudinit.c) but its seed,
+ * which host_facts decides; key is the cluster secret or NULL. 0 or
+ * -ENOMEM. */
 int plan_cloudinit_host(const struct pf_plan *plan, const struct pf_host *h,
 			const struct pf_plan_host *ph, const unsigned char *key,
-			struct pf_diag *d, struct pf_cloudinit *ci);
+			struct pf_cloudinit *ci);
 /* The same for a VM (its devs planned): no network-config and no seed
  * (the hypervisor attaches the NoCloud disk); hostname = the VM's name. */
 int plan_cloudinit_vm(const struct pf_plan *plan, const struct pf_vm *vm,
 		      const struct pf_plan_vm *pv, const unsigned char *key,
-		      struct pf_diag *d, struct pf_cloudinit *ci);
-/* Every VM of the profile into plan->vms (builder/plan_vm.c), after the
- * hosts; key is the cluster secret or NULL. Problems go to d: -EINVAL,
- * -ENOMEM or 0. */
-int plan_vms(struct pf_plan *plan, const unsigned char *key,
-	     struct pf_diag *d);
+		      struct pf_cloudinit *ci);
+/* Every VM of the profile into plan->vms (builder/plan/plan_vm.c), after
+ * the hosts; key is the cluster secret or NULL. 0 or -ENOMEM. */
+int plan_vms(struct pf_plan *plan, const unsigned char *key);
 const struct pf_plan_host *plan_host_find(const struct pf_plan *plan,
 					  const char *name);
 const struct pf_plan_vm *plan_vm_find(const struct pf_plan *plan,

@@ -34,9 +34,6 @@ struct pf_pcifn {
 	struct pf_mark mark;
 	struct pf_str address;	/* "0000:1a:00.0" */
 	struct pf_str id;	/* "10de:1db1" */
-	bool addr_ok, id_ok;	/* set by validate when well-formed */
-	unsigned domain, bus, dev, fn;
-	uint16_t vendor, device;
 };
 
 struct pf_gpu {
@@ -160,9 +157,7 @@ struct pf_vm_numa_cell {
 	struct pf_str cpus;		/* guest vCPUs: "0-55" (cpuset syntax) */
 	struct pf_str memory;		/* quantity: "1024Gi" */
 	struct pf_str host_node;	/* host NUMA node its memory is bound to */
-	/* set by validate when well-formed */
-	uint64_t memory_bytes;
-	int host_node_v;		/* -1: not given */
+	int host_node_v;		/* unused: numa_cell_host_node reads it */
 };
 
 struct pf_vm_pin {
@@ -182,10 +177,6 @@ struct pf_vm {
 	struct pf_str firmware;		/* uefi (default) | bios */
 	enum pf_firmware firmware_v;
 	struct pf_str consumer_gpu;	/* true | false (default): hide the hypervisor */
-	/* set by validate when well-formed */
-	unsigned vcpus_v;
-	uint64_t memory_bytes;
-	bool consumer_gpu_v;
 	struct pf_vm_disk disk;
 	struct pf_cloudinit_cfg cloud_init;
 	struct pf_vm_numa_cell *numa;
@@ -194,11 +185,7 @@ struct pf_vm {
 	struct pf_vm_pin *pinning;
 	size_t npinning;
 	struct pf_mark pinning_mark;
-	/* set by validate: the host named, and the vfio GPUs the VM takes
-	 * (in the order written; host order for 'all'), each valid */
-	const struct pf_host *host_v;
-	const struct pf_gpu **gpus_v;
-	size_t ngpus_v;
+	const struct pf_gpu **gpus_v;	/* unused: vm_gpus decides them */
 };
 
 struct pf_profile {
@@ -211,7 +198,6 @@ struct pf_profile {
 	char *cluster_secret_path;	/* the same, relative to the profile's dir */
 	struct pf_str source_date_epoch;	/* mtime of archive entries when
 						 * SOURCE_DATE_EPOCH is not set */
-	long long source_date_epoch_v;	/* set by validate when well-formed */
 	struct pf_boot defaults;
 	struct pf_cloudinit_cfg cloud_init;	/* defaults' */
 	struct pf_host *hosts;
@@ -229,33 +215,10 @@ struct pf_profile {
 int profile_parse(const char *path, struct pf_diag *d, struct pf_profile **out);
 void profile_free(struct pf_profile *p);
 
-/* Semantic checks (MACs, PCI addresses and ids, duplicates, cpu vendor,
- * models, card functions). Fills the parsed fields of pf_pcifn. */
-void profile_validate(struct pf_profile *p, struct pf_diag *d);
-
-/* Six hex pairs separated by ":" or "-" (one separator throughout). */
-bool mac_valid(const char *s);
-/* A valid MAC as lowercase "aa:bb:cc:dd:ee:ff". */
-void mac_normalise(const char *s, char out[18]);
-
 /* Limits of vms[]: vCPUs of a guest, CPUs and NUMA nodes of a host. */
 #define PF_VM_MAX_VCPUS 1024
 #define PF_HOST_MAX_CPUS 8192
 #define PF_HOST_MAX_NODES 1024
-
-/* "128Gi": an integer and Ki, Mi, Gi or Ti, a whole number of Mi. 0, or
- * -EINVAL (syntax, no unit), -ERANGE (zero), -EOVERFLOW (too large),
- * -EDOM (not a multiple of 1 Mi). */
-int quantity_parse(const char *s, uint64_t *bytes);
-/* "0-3,8,10-11" (no blanks) over 0..limit-1 into set[limit] (cleared
- * first) and *n, the count. 0, -EINVAL (syntax), -ERANGE (*bad: a number
- * >= limit), -EEXIST (*bad: a number listed twice). */
-int cpuset_parse(const char *s, unsigned limit, bool *set, size_t *n,
-		 unsigned *bad);
-/* Seconds since 1970 as SOURCE_DATE_EPOCH gives them: digits only, at
- * most 4294967295 (the profile's source_date_epoch takes the same). 0 or
- * -EINVAL. */
-int epoch_parse(const char *s, long long *out);
 
 const char *cpu_name(enum pf_cpu cpu);
 const char *role_name(enum pf_role role);

@@ -7,7 +7,7 @@
 #include "pxeforge/lib/buf.h"
 #include "pxeforge/lib/diag.h"
 #include "pxeforge/lib/strlist.h"
-#include "pxeforge/plan/cmdline.h"
+#include "pxeforge/validate/cmdline.h"
 
 enum param_kind { PARAM_SINGLE, PARAM_LIST, PARAM_REPEAT };
 
