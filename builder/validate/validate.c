@@ -11,6 +11,7 @@
 
 #include "checks.h"
 #include "pxeforge/lib/pciid.h"
+#include "pxeforge/validate/cmdline.h"
 #include "pxeforge/validate/validate.h"
 #include "pxeforge/validate/values.h"
 
@@ -58,6 +59,19 @@ static bool url_has_scheme(const char *s)
 	return true;
 }
 
+/* The script writes image names and URLs as words of iPXE commands:
+ * a word iPXE reads as a comment or a command separator would end the
+ * command early (blanks, control characters and '${' are refused above). */
+static void check_script_word(const struct pf_str *v, const char *what,
+			      struct pf_diag *d)
+{
+	const char *problem = cmdline_token_problem(v->s);
+
+	if (problem)
+		diag_error(d, &v->mark, "invalid %s '%s': it %s", what, v->s,
+			   problem);
+}
+
 static void check_bootfile(const struct pf_bootfile *f,
 			   const struct pf_profile_inputs *in, struct pf_diag *d)
 {
@@ -76,6 +90,10 @@ static void check_bootfile(const struct pf_bootfile *f,
 		diag_error(d, &f->url.mark,
 			   "url '%s' starts with '/': give a full URL, or a path relative to the served tree",
 			   f->url.s);
+	if (f->name.s && image_name_valid(f->name.s))
+		check_script_word(&f->name, "image name", d);
+	if (f->url.s && url_valid(f->url.s))
+		check_script_word(&f->url, "url", d);
 	if (f->url.s && f->source.s)
 		diag_error(d, &f->source.mark,
 			   "'source' and 'url' together: 'url' makes iPXE load the file from elsewhere, 'source' puts it in OUT/<host>/; give one");
