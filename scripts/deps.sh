@@ -65,6 +65,12 @@ PACKAGES=(
 	umoci
 	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M
 	time
+	# tests/cli/schema.bats: Debian's python3 judges `pxeforge schema` (and
+	# the profiles against it) with python3-jsonschema; groff and man read
+	# the generated man/pxeforge-profile.5 and must not warn
+	python3-jsonschema
+	groff-base
+	man-db
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
