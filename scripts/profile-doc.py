@@ -112,6 +112,12 @@ def places(schema):
     return out
 
 
+def sentence(doc, where):
+    """A mapping's line: its description and where it appears."""
+    s = doc[0].upper() + doc[1:] + "."
+    return s + " At " + where + "." if where else s
+
+
 def mappings(schema):
     yield schema
     for d in schema["definitions"].values():
@@ -132,14 +138,8 @@ def md_keys(schema):
         out.append("### `%s`" % name)
         out.append("")
         where = at.get(name)
-        if name == "profile":
-            where_s = "the top level"
-        elif where:
-            where_s = ", ".join("`%s`" % w for w in where)
-        else:
-            where_s = "a file of its own"
-        out.append("%s%s. At %s." % (m["description"][0].upper(),
-                                      m["description"][1:], where_s))
+        out.append(sentence(m["description"], where and
+                            ", ".join("`%s`" % w for w in where)))
         out.append("")
         out.append("| Key | Type | Required / default | Description |")
         out.append("|---|---|---|---|")
@@ -207,10 +207,8 @@ def man_keys(schema):
         name = m["title"]
         out.append(".SS %s" % name)
         where = at.get(name)
-        where_s = ("the top level" if name == "profile" else
-                   ", ".join(where) if where else "a file of its own")
-        out.append(roff_line(roff_text("%s%s. At %s." % (
-            m["description"][0].upper(), m["description"][1:], where_s))))
+        out.append(roff_line(roff_text(sentence(
+            m["description"], where and ", ".join("`%s`" % w for w in where)))))
         for key, node in m["properties"].items():
             out.append(".TP")
             out.append(".B %s" % key)

@@ -444,7 +444,7 @@ static const struct pf_key profile_keys[] = {
 
 const struct pf_keymap pk_profile = {
 	.name = "profile", .where = "the profile",
-	.doc = "a pxeforge machine profile, version 1",
+	.doc = "the top level of a pxeforge machine profile, version 1",
 	.keys = profile_keys, .n = NKEYS(profile_keys),
 	.off_given = PK_NONE, .off_mark = PK_NONE,
 };

@@ -36,7 +36,7 @@ static const struct pf_key k3s_keys[] = {
 
 const struct pf_keymap pk_k3s = {
 	.name = "k3s", .where = "k3s",
-	.doc = "k3s on the node (needs cluster_secret)",
+	.doc = "the node's k3s (needs cluster_secret)",
 	.keys = k3s_keys, .n = NKEYS(k3s_keys),
 	.off_given = OF(struct pf_k3s_cfg, given),
 	.off_mark = OF(struct pf_k3s_cfg, mark),

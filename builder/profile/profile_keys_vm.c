@@ -81,7 +81,7 @@ static const struct pf_key pin_keys[] = {
 
 const struct pf_keymap pk_pin = {
 	.name = "pin", .where = "pinning",
-	.doc = "vCPUs pinned to host CPUs",
+	.doc = "the host CPUs some of the guest's vCPUs run on",
 	.keys = pin_keys, .n = NKEYS(pin_keys),
 	.off_given = PK_NONE, .off_mark = OF(struct pf_vm_pin, mark),
 };

@@ -263,7 +263,8 @@ static void report_missing(struct parser *P, const struct pf_node *map,
 		diag_error(P->d, &map->mark, "%s", k->missing);
 	else
 		diag_error(P->d, &map->mark, "%.*s%s%s",
-			   (int)(at - k->missing), k->missing, label, at + 2);
+			   (int)(at - k->missing), k->missing,
+			   label ? label : "?", at + 2);
 }
 
 static void read_key(struct parser *P, const struct pf_node *map,
@@ -309,9 +310,13 @@ static void reject_in_vm(struct parser *P, const struct pf_node *map,
 		if (!k || !k->vm_reject)
 			continue;
 		at = strstr(k->vm_reject, "%s");
-		diag_error(P->d, &key->mark, "'%s' %.*s%s%s", key->scalar,
-			   (int)(at ? at - k->vm_reject : (long)strlen(k->vm_reject)),
-			   k->vm_reject, at ? label : "", at ? at + 2 : "");
+		if (!at)
+			diag_error(P->d, &key->mark, "'%s' %s", key->scalar,
+				   k->vm_reject);
+		else
+			diag_error(P->d, &key->mark, "'%s' %.*s%s%s",
+				   key->scalar, (int)(at - k->vm_reject),
+				   k->vm_reject, label ? label : "?", at + 2);
 	}
 }
 
