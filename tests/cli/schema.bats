@@ -34,7 +34,7 @@ every_key() {
 	    tests/cli/fixtures/schema/every-key.yaml.in >"$TMP/every-key.yaml"
 }
 
-@test "schema --help, usage errors exit 2 with one message, listed in --help" {
+@test "schema --help; usage errors exit 2 with one message, an unwritable stdout 3; listed in --help" {
 	run "$PXEFORGE" schema --help
 	assert_success
 	assert_line --index 0 "usage: pxeforge schema"
@@ -46,6 +46,10 @@ every_key() {
 	[ -z "$output" ] || fail "stdout on a usage error: $output"
 	[ "$(grep -c "'--bogus'" <<<"$stderr")" = 1 ] || fail "not one message: $stderr"
 	[ "$(grep -c bogus <<<"$stderr")" = 1 ] || fail "the option twice: $stderr"
+	# a stdout that cannot be written is an I/O failure, said once
+	run --separate-stderr sh -c '"$1" schema >/dev/full' sh "$PXEFORGE"
+	assert_failure 3
+	[ "$stderr" = "pxeforge: error: cannot write the schema to stdout" ] || fail "stderr: $stderr"
 	run "$PXEFORGE" --help
 	assert_success
 	assert_output --regexp $'\n  schema  +print the profile'
