@@ -16,7 +16,9 @@
 #                      not a test; not part of make check; BENCH_* variables in the script)
 #   make docs          docs/profile.md and man/pxeforge-profile.5 from docs/profile.md.in
 #                      and the key tables (`pxeforge schema`), by scripts/profile-doc.py
-#   make install       PREFIX=/usr/local, DESTDIR honoured
+#   make install       bin/pxeforge, share/man/man1/pxeforge.1 and (when the tree
+#                      has it) share/man/man5/pxeforge-profile.5 below
+#                      $(DESTDIR)$(PREFIX); PREFIX=/usr/local
 #   make clean         remove build/ and out/
 #   V=1                show the full compiler command lines
 PKGS      := yaml-0.1 jansson libarchive libcurl libcrypto libkmod libxml-2.0
@@ -155,8 +157,14 @@ docs: build/pxeforge
 	$(Q)/usr/bin/python3 scripts/profile-doc.py build/gen/profile.schema.json \
 		docs/profile.md.in docs/profile.md man/pxeforge-profile.5
 
-install: build/pxeforge
+MANDIR    = $(DESTDIR)$(PREFIX)/share/man
+
+install: build/pxeforge man/pxeforge.1
 	install -D -m 0755 build/pxeforge $(DESTDIR)$(PREFIX)/bin/pxeforge
+	install -D -m 0644 man/pxeforge.1 $(MANDIR)/man1/pxeforge.1
+	if [ -f man/pxeforge-profile.5 ]; then \
+		install -D -m 0644 man/pxeforge-profile.5 $(MANDIR)/man5/pxeforge-profile.5; \
+	fi
 
 clean:
 	rm -rf build out

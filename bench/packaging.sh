@@ -16,7 +16,7 @@
 #   BENCH_SETTLE      seconds to wait after removing the previous output and
 #                     `sync`, so that its writeback/discard does not land in
 #                     the next run (default 3)
-#   BENCH_ROWS        which rows (default "floor plain gzip zstd")
+#   BENCH_ROWS        which rows (default "floor plain copy gzip zstd")
 #
 # Inputs: pseudo-random (AES-128-CTR keystream with a fixed key, so the same
 # bytes every time and incompressible, the worst case for the compressors).
@@ -48,11 +48,19 @@
 #           (Debian's sha256sum does not use the CPU's SHA extensions).
 #           Also: the incremental rebuild (same OUT, unchanged inputs) as a
 #           fraction of the full build.
+#   copy    the packaging copy itself (builder/lib/hashwrite.c), one binary:
+#           `pxeforge build P -o OUT` as it is (large copies on three
+#           threads over a ring, read → SHA-256 → write, and O_DIRECT from
+#           16 MiB) against the same build with PXEFORGE_BENCH_COPY=plain
+#           (read for the bench only: every copy single-threaded, 1 MiB
+#           read → SHA-256 → write, no ring, no O_DIRECT). Both OUTs are
+#           checked to be the same bytes. The ring and O_DIRECT are worth
+#           keeping only if they are 1.3× faster or more (issue 21).
 #   gzip    `pxeforge build P -o OUT --bundle X.tar.gz` against
 #           `tar -cf - INPUTS | gzip -6 >X.tar.gz` (same level).
 #   zstd    `pxeforge build P -o OUT --bundle X.tar.zst` against
 #           `tar -cf - INPUTS | zstd -10 -T0 >X.tar.zst` (the level of
-#           PF_BUNDLE_ZSTD_LEVEL, read from include/pxeforge/bundle.h).
+#           PF_BUNDLE_ZSTD_LEVEL, read from include/pxeforge/package/bundle.h).
 #           pxeforge's run also writes and hashes OUT; the baseline only
 #           compresses. A second pair packs an OUT that is already up to
 #           date (`tar -C OUT | zstd` against `build --bundle`, whose
@@ -61,7 +69,9 @@
 #           read or packed), as a fraction of the full build + bundle.
 #
 # Targets: plain ≤ 1.0× its baseline and ≤ 1.15× the floor; zstd ≤ 1.0×
-# its baseline; pxeforge's peak RSS < 64 MiB for the uncompressed build.
+# its baseline; pxeforge's peak RSS < 64 MiB for the uncompressed build;
+# copy: the plain copy ≥ 1.3× the shipped one's wall time (else the ring
+# and O_DIRECT go).
 set -euo pipefail
 export LC_ALL=C
 
@@ -74,7 +84,7 @@ DISK_MIB=${BENCH_DISK_MIB:-2048}
 INITRD_MIB=${BENCH_INITRD_MIB:-60}
 RUNS=${BENCH_RUNS:-3}
 SETTLE=${BENCH_SETTLE:-3}
-ROWS=${BENCH_ROWS:-floor plain gzip zstd}
+ROWS=${BENCH_ROWS:-floor plain copy gzip zstd}
 TIME=/usr/bin/time
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -83,9 +93,9 @@ for tool in "$TIME" openssl tar gzip zstd sha256sum awk; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (scripts/deps.sh installs it)"
 done
 [ -x "$PXEFORGE" ] || die "'$PXEFORGE' not built: run make"
-ZLEVEL=$(awk '$2 == "PF_BUNDLE_ZSTD_LEVEL" { print $3 }' include/pxeforge/bundle.h)
-GLEVEL=$(awk '$2 == "PF_BUNDLE_GZIP_LEVEL" { print $3 }' include/pxeforge/bundle.h)
-[ -n "$ZLEVEL" ] && [ -n "$GLEVEL" ] || die "cannot read the bundle levels from include/pxeforge/bundle.h"
+ZLEVEL=$(awk '$2 == "PF_BUNDLE_ZSTD_LEVEL" { print $3 }' include/pxeforge/package/bundle.h)
+GLEVEL=$(awk '$2 == "PF_BUNDLE_GZIP_LEVEL" { print $3 }' include/pxeforge/package/bundle.h)
+[ -n "$ZLEVEL" ] && [ -n "$GLEVEL" ] || die "cannot read the bundle levels from include/pxeforge/package/bundle.h"
 
 mkdir -p "$DIR"
 cd "$DIR"
@@ -238,6 +248,18 @@ if want plain; then
 		"$PF build -q p.yaml -o out"
 	collect plain.ossl
 fi
+if want copy; then
+	pair copy.ring copy.plain "$PF build -q p.yaml -o out" \
+		"PXEFORGE_BENCH_COPY=plain $PF build -q p.yaml -o out"
+	collect copy.ring
+	collect copy.plain
+	# the plain path writes the same tree
+	prepare
+	"$PXEFORGE" build -q p.yaml -o out
+	PXEFORGE_BENCH_COPY=plain "$PXEFORGE" build -q p.yaml -o base
+	cmp -s out/manifest.json base/manifest.json && cmp -s out/bench/disk.img base/bench/disk.img ||
+		die "the plain copy wrote a different tree"
+fi
 if want gzip; then
 	pair gzip.base gzip.pf "tar -cf - $ALL | gzip -$GLEVEL >x.tar.gz" \
 		"$PF build -q p.yaml -o out --bundle x.tar.gz"
@@ -298,6 +320,10 @@ if want plain; then
 	want floor && line "plain pxeforge build (full), vs floor" plain.pf "$(ratio "${WALL[plain.pf]}" "${WALL[floor]}")"
 	line "plain pxeforge rebuild (unchanged inputs)" plain.incr "$(ratio "${WALL[plain.incr]}" "${WALL[plain.pf]}")"
 fi
+if want copy; then
+	line "copy: ring + O_DIRECT (build as shipped)" copy.ring
+	line "copy: plain 1 MiB read, SHA-256, write" copy.plain "$(ratio "${WALL[copy.plain]}" "${WALL[copy.ring]}")"
+fi
 if want gzip; then
 	line "gzip baseline: tar -cf - | gzip -$GLEVEL" gzip.base
 	line "gzip pxeforge build --bundle .tar.gz" gzip.pf "$(ratio "${WALL[gzip.pf]}" "${WALL[gzip.base]}")"
@@ -309,7 +335,7 @@ if want zstd; then
 	line "zstd, OUT up to date: build --bundle" zstd.pkg "$(ratio "${WALL[zstd.pkg]}" "${WALL[zstd.pkgbase]}")"
 	line "zstd rebuild, OUT and bundle up to date" zstd.incr "$(ratio "${WALL[zstd.incr]}" "${WALL[zstd.pf]}")"
 fi
-echo "(ratio: pxeforge wall / baseline wall; rebuild: / full build; range: fastest-slowest run)"
+echo "(ratio: pxeforge wall / baseline wall; rebuild: / full build; copy: plain / ring; range: fastest-slowest run)"
 echo
 
 # paired A B: the ratios B/A of the runs made side by side (run i of each),
@@ -334,6 +360,11 @@ if want plain; then
 	fi
 	mib=$(awk -v k="${RSS[plain.pf]}" 'BEGIN { printf "%.1f", k / 1024 }')
 	verdict "peak RSS < 64 MiB (uncompressed build)" "$(le "$mib" 63.99 && echo 1)" "$mib MiB"
+fi
+if want copy; then
+	r=$(ratio "${WALL[copy.plain]}" "${WALL[copy.ring]}")
+	verdict "ring + O_DIRECT ≥ 1.3× faster than the plain copy (else remove them)" \
+		"$(le 1.3 "$r" && echo 1)" "${WALL[copy.plain]} s vs ${WALL[copy.ring]} s = ${r}× ($(paired copy.ring copy.plain))"
 fi
 if want zstd; then
 	r=$(ratio "${WALL[zstd.pf]}" "${WALL[zstd.base]}")

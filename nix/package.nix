@@ -18,7 +18,7 @@ stdenv.mkDerivation {
   pname = "pxeforge";
   version = builtins.head (
     builtins.match ''.*#define PXEFORGE_VERSION "([^"]+)".*'' (
-      builtins.readFile ../include/pxeforge/cli.h
+      builtins.readFile ../builder/cli/cli.h
     )
   );
 

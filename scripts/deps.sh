@@ -42,6 +42,10 @@ PACKAGES=(
 	# in tests/unit/test_kubevirt.c, vm.yaml as kubectl types it
 	cloud-init
 	python3-yaml
+	# tests/oracles/kubevirt_check.py: vm.yaml and the KubeVirt CR fragment
+	# against KubeVirt's OpenAPI schema; tests/cli/schema.bats: profiles
+	# against `pxeforge schema`
+	python3-jsonschema
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
 	# the end-to-end boot test (tests/e2e/) and make demo-boot
@@ -63,14 +67,12 @@ PACKAGES=(
 	# archive (skopeo inspect/copy oci-archive:, umoci unpack)
 	skopeo
 	umoci
-	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M
-	time
-	# tests/cli/schema.bats: Debian's python3 judges `pxeforge schema` (and
-	# the profiles against it) with python3-jsonschema; groff and man read
-	# the generated man/pxeforge-profile.5 and must not warn
-	python3-jsonschema
+	# tests/cli/man.bats and schema.bats: the man pages render without
+	# warnings (groff) and read with man -l (man-db)
 	groff-base
 	man-db
+	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M
+	time
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

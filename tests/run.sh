@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite, each speaking TAP, and aggregate the results.
 #
-#   tests/run.sh            all suites (layers unit cli containerd golden trees bad nix e2e valgrind)
+#   tests/run.sh            all suites (layers unit cli containerd golden trees bad oracles nix e2e valgrind)
 #   tests/run.sh unit cli   only the named suites, in the order given
 #
 # Each suite's TAP goes to build/test-results/<suite>.tap and its stderr to
@@ -106,6 +106,7 @@ suite_layers() { tests/layers/run.sh; }
 suite_golden() { tests/golden/run.sh; }
 suite_trees() { tests/trees/run.sh; }
 suite_bad() { tests/bad/run.sh; }
+suite_oracles() { tests/oracles/run.sh; }
 suite_nix() { tests/nix/run.sh; }
 suite_e2e() { tests/e2e/run.sh; }
 suite_valgrind() { tests/valgrind.sh; }
@@ -142,7 +143,7 @@ run_suite() {
 	printf '%-10s %4d ok  %4d not ok  %4d skipped   (%s)\n' "$suite" "$p" "$f" "$s" "$tap"
 }
 
-all_suites=(layers unit cli containerd golden trees bad nix e2e valgrind)
+all_suites=(layers unit cli containerd golden trees bad oracles nix e2e valgrind)
 if [ $# -gt 0 ]; then
 	selected=("$@")
 	for s in "${selected[@]}"; do

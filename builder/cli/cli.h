@@ -44,7 +44,8 @@ void cli_print_counts(FILE *fp, const struct pf_plan *plan);
  * when it is not such a number. */
 int cli_source_date_epoch(long long *out);
 
-/* "pxeforge: error: ..." / usage errors with the hint to --help. */
+/* "pxeforge: error: ..." / usage errors with the hint to --help
+ * (messages.c, beside the option errors' wording). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -1,36 +1,11 @@
 /* The shared front half of every command: parse, validate, plan. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "pxeforge/lib/pciid.h"
-
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("pxeforge: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("pxeforge: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'pxeforge %s%s--help'.\n", cmd ? cmd : "",
-		cmd ? " " : "");
-	return PF_EXIT_USAGE;
-}
 
 /* Archive entries carry one mtime: SOURCE_DATE_EPOCH (the reproducible
  * builds convention) or 0. */

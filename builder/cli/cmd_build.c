@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,10 +8,38 @@
 
 #include "pxeforge/package/bundle.h"
 #include "cli.h"
+#include "options.h"
 #include "pxeforge/out/inputs.h"
 #include "pxeforge/package/package.h"
 
-static const char build_help[] =
+struct build_values {
+	const char *output, *bundle, *cache;
+	bool quiet;
+};
+
+static const struct cli_option build_options[] = {
+	CLI_OPT_ARG('o', "output", "OUT", struct build_values, output,
+		    "output directory (created if missing)"),
+	CLI_OPT_ARG('b', "bundle", "FILE", struct build_values, bundle,
+		    "then write all of OUT (manifest.json and secrets\n"
+		    "included) to FILE, a tar archive compressed by\n"
+		    "its extension: .tar.zst or .tzst (zstd level 10),\n"
+		    ".tar.gz or .tgz (gzip). Byte-identical for the same\n"
+		    "inputs: sorted entries, owner root (0:0), mtime\n"
+		    "SOURCE_DATE_EPOCH. Mode 0600 when OUT has secrets.\n"
+		    "Not packed again while FILE is still the archive\n"
+		    "written from the same OUT (OUT/.pxeforge-bundles.json)."),
+	CLI_OPT_ARG('c', "cache", "DIR", struct build_values, cache,
+		    "where downloads are kept by their sha256 (default:\n"
+		    "$XDG_CACHE_HOME/pxeforge or ~/.cache/pxeforge)"),
+	CLI_OPT_FLAG('q', "quiet", struct build_values, quiet,
+		     "no progress bar, no summary line (the bar is drawn\n"
+		     "only when stderr is a terminal)"),
+};
+
+static const struct cli_command_opts build_cli = {
+	.command = "build",
+	.usage =
 	"usage: pxeforge build PROFILE [-o OUT] [--bundle FILE] [--cache DIR] [-q]\n"
 	"\n"
 	"Validates PROFILE and writes every artifact for every host into OUT\n"
@@ -55,37 +82,18 @@ static const char build_help[] =
 	"(listed in OUT/manifest.json or OUT/.pxeforge-state.json) that this\n"
 	"build does not are removed; files pxeforge never wrote are left alone.\n"
 	"Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH, else\n"
-	"the profile's source_date_epoch, else 0.\n"
-	"\n"
-	"Options:\n"
-	"  -o, --output OUT    output directory (created if missing)\n"
-	"  -b, --bundle FILE   then write all of OUT (manifest.json and secrets\n"
-	"                      included) to FILE, a tar archive compressed by\n"
-	"                      its extension: .tar.zst or .tzst (zstd level 10),\n"
-	"                      .tar.gz or .tgz (gzip). Byte-identical for the same\n"
-	"                      inputs: sorted entries, owner root (0:0), mtime\n"
-	"                      SOURCE_DATE_EPOCH. Mode 0600 when OUT has secrets.\n"
-	"                      Not packed again while FILE is still the archive\n"
-	"                      written from the same OUT (OUT/.pxeforge-bundles.json).\n"
-	"  -c, --cache DIR     where downloads are kept by their sha256 (default:\n"
-	"                      $XDG_CACHE_HOME/pxeforge or ~/.cache/pxeforge)\n"
-	"  -q, --quiet         no progress bar, no summary line (the bar is drawn\n"
-	"                      only when stderr is a terminal)\n"
-	"  -h, --help          this text\n"
-	"\n"
-	"Exit status: 0 ok, 1 invalid profile, 2 usage, 3 I/O error.\n";
+	"the profile's source_date_epoch, else 0.\n",
+	.epilogue =
+	"Exit status: 0 ok, 1 invalid profile, 2 usage, 3 I/O error.\n",
+	.options = build_options,
+	.noptions = sizeof(build_options) / sizeof(build_options[0]),
+	.args = "PROFILE", .min_args = 1, .max_args = 1,
+};
 
 int cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "bundle", required_argument, NULL, 'b' },
-		{ "cache", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out = "out", *bundle = NULL, *cache = NULL;
+	struct build_values o = { .output = "out" };
+	const char *out, *bundle;
 	const struct pf_input *bad_input = NULL;
 	struct pf_fetch_opts fo;
 	struct pf_inputs inputs;
@@ -97,43 +105,23 @@ int cmd_build(int argc, char **argv)
 	struct pf_profile *p = NULL;
 	struct pf_plan *plan = NULL;
 	char *failed = NULL;
-	bool quiet = false;
-	int c, rc, code;
+	bool quiet;
+	int nargs, rc, code;
 
 	outtree_init(&tree);
 	inputs_init(&inputs);
-	while ((c = getopt_long(argc, argv, "o:b:c:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'b':
-			bundle = optarg;
-			break;
-		case 'c':
-			cache = optarg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			fputs(build_help, stdout);
-			return PF_EXIT_OK;
-		default:
-			return cli_usage_error("build", "invalid option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage_error("build", argc - optind ?
-				       "too many arguments" :
-				       "missing PROFILE");
+	code = cli_options_parse(&build_cli, argc, argv, &o, &nargs);
+	if (code != CLI_PROCEED)
+		return code;
+	out = o.output;
+	bundle = o.bundle;
+	quiet = o.quiet;
 	if (!*out)
 		return cli_usage_error("build", "empty output directory");
 	if (bundle && bundle_format(bundle) == PF_BUNDLE_UNKNOWN)
 		return cli_usage_error("build", "bundle '%s' must end in %s",
 				       bundle, PF_BUNDLE_EXTENSIONS);
-	code = cli_load(argv[optind], &p, &plan);
+	code = cli_load(argv[1], &p, &plan);
 	if (code)
 		return code;
 	rc = package_tree(plan, &tree, &failed);
@@ -146,9 +134,9 @@ int cmd_build(int argc, char **argv)
 		goto clean;
 	}
 	fetch_opts_init(&fo);
-	fo.cache_dir = cache;
+	fo.cache_dir = o.cache;
 	fo.progress = !quiet && isatty(STDERR_FILENO);
-	tree.progress = fo.progress;
+	tree.progress = fo.progress ? progress_start_large : NULL;
 	rc = inputs_collect(plan, &inputs);
 	if (!rc)
 		rc = inputs_resolve(&inputs, &fo, &bad_input, &why);

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -7,10 +6,29 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "pxeforge/lib/suggest.h"
 #include "pxeforge/package/package.h"
 
-static const char render_help[] =
+struct render_values {
+	const char *host, *vm, *target;
+	bool explain;
+};
+
+static const struct cli_option render_options[] = {
+	CLI_OPT_ARG('H', "host", "NAME", struct render_values, host,
+		    "the host, by its name in the profile"),
+	CLI_OPT_ARG('V', "vm", "NAME", struct render_values, vm,
+		    "the VM, by its name in the profile"),
+	CLI_OPT_FLAG('e', "explain", struct render_values, explain,
+		     "with --target kubevirt: the memory breakdown"),
+	CLI_OPT_ARG('t', "target", "TARGET", struct render_values, target,
+		    "what to print"),
+};
+
+static const struct cli_command_opts render_cli = {
+	.command = "render",
+	.usage =
 	"usage: pxeforge render PROFILE --host NAME --target TARGET\n"
 	"       pxeforge render PROFILE --vm NAME --target kubevirt|libvirt|opennebula\n"
 	"                                [--explain]\n"
@@ -38,17 +56,14 @@ static const char render_help[] =
 	"user-data is not printed: it holds the node's SSH host key and k3s\n"
 	"password; build writes it to OUT/<host>/cloud-init/user-data, mode 0600.\n"
 	"For the same reason neither is a VM's vm.yaml when its user-data holds\n"
-	"the VM's identity (build writes it with mode 0600).\n"
-	"\n"
-	"Options:\n"
-	"  -H, --host NAME      the host, by its name in the profile\n"
-	"  -V, --vm NAME        the VM, by its name in the profile\n"
-	"  -e, --explain        with --target kubevirt: the memory breakdown\n"
-	"  -t, --target TARGET  what to print\n"
-	"  -h, --help           this text\n"
-	"\n"
+	"the VM's identity (build writes it with mode 0600).\n",
+	.epilogue =
 	"Exit status: 0 ok, 1 invalid profile, 2 usage (unknown host or target),\n"
-	"3 I/O error.\n";
+	"3 I/O error.\n",
+	.options = render_options,
+	.noptions = sizeof(render_options) / sizeof(render_options[0]),
+	.args = "PROFILE", .min_args = 1, .max_args = 1,
+};
 
 static int unknown_target(const char *target)
 {
@@ -135,48 +150,22 @@ done:
 
 int cmd_render(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "host", required_argument, NULL, 'H' },
-		{ "target", required_argument, NULL, 't' },
-		{ "vm", required_argument, NULL, 'V' },
-		{ "explain", no_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *host = NULL, *target = NULL, *vm = NULL;
-	bool explain = false, vm_target;
+	struct render_values o = { NULL };
+	const char *host, *target, *vm;
+	bool explain, vm_target;
 	const struct pf_plan_host *h = NULL;
 	struct pf_profile *p = NULL;
 	struct pf_plan *plan = NULL;
 	struct pf_buf out;
-	int c, rc, code;
+	int nargs, rc, code;
 
-	while ((c = getopt_long(argc, argv, "H:t:V:eh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'V':
-			vm = optarg;
-			break;
-		case 'e':
-			explain = true;
-			break;
-		case 'H':
-			host = optarg;
-			break;
-		case 't':
-			target = optarg;
-			break;
-		case 'h':
-			fputs(render_help, stdout);
-			return PF_EXIT_OK;
-		default:
-			return cli_usage_error("render", "invalid option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage_error("render", argc - optind ?
-				       "too many arguments" :
-				       "missing PROFILE");
+	code = cli_options_parse(&render_cli, argc, argv, &o, &nargs);
+	if (code != CLI_PROCEED)
+		return code;
+	host = o.host;
+	vm = o.vm;
+	target = o.target;
+	explain = o.explain;
 	if (!target)
 		return cli_usage_error("render", "missing --target");
 	if (!strcmp(target, "user-data"))
@@ -202,7 +191,7 @@ int cmd_render(int argc, char **argv)
 	if (!host && !vm_target && package_target_needs_host(target))
 		return cli_usage_error("render", "missing --host for target '%s'",
 				       target);
-	code = cli_load(argv[optind], &p, &plan);
+	code = cli_load(argv[1], &p, &plan);
 	if (code)
 		return code;
 	buf_init(&out);

@@ -1,16 +1,18 @@
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/lib/suggest.h"
 
 #define DEFAULT_FILE "cluster.key"
 
-static const char secret_help[] =
+static const struct cli_command_opts secret_init_cli = {
+	.command = "secret",
+	.usage =
 	"usage: pxeforge secret init [FILE] [-q]\n"
 	"\n"
 	"Creates the cluster secret FILE (default: " DEFAULT_FILE "): 32 random\n"
@@ -23,45 +25,33 @@ static const char secret_help[] =
 	"node's identity at once (k3s rejects the nodes, SSH clients warn about\n"
 	"changed host keys). Back it up, keep it out of version control, and\n"
 	"keep it readable by its owner only: a secret readable by group or others\n"
-	"is refused, as ssh refuses such keys.\n"
-	"\n"
-	"Options:\n"
-	"  -q, --quiet  no summary line\n"
-	"  -h, --help   this text\n"
-	"\n"
-	"Exit status: 0 ok, 1 FILE already exists, 2 usage, 3 I/O error.\n";
+	"is refused, as ssh refuses such keys.\n",
+	.epilogue =
+	"Exit status: 0 ok, 1 FILE already exists, 2 usage, 3 I/O error.\n",
+	.options = cli_quiet_option,
+	.noptions = 1,
+	.args = "FILE", .min_args = 0, .max_args = 1,
+};
+
+/* "secret" itself: a subcommand; its --help is the one subcommand's. */
+static const struct cli_command_opts secret_cli = {
+	.command = "secret",
+	.args = "subcommand (init)", .min_args = 1, .max_args = -1,
+	.stop_at_arg = true,
+	.help_of = &secret_init_cli,
+};
 
 static int secret_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_quiet_values o = { false };
 	const char *path = DEFAULT_FILE;
-	bool quiet = false;
-	int c, rc;
+	int nargs, rc;
 
-	optind = 0;	/* glibc: restart the scan on this argv */
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			fputs(secret_help, stdout);
-			return PF_EXIT_OK;
-		default:
-			return cli_usage_error("secret", "invalid option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind > 1)
-		return cli_usage_error("secret", "too many arguments");
-	if (argc - optind == 1)
-		path = argv[optind];
-	if (!*path)
-		return cli_usage_error("secret", "empty FILE");
+	rc = cli_options_parse(&secret_init_cli, argc, argv, &o, &nargs);
+	if (rc != CLI_PROCEED)
+		return rc;
+	if (nargs == 1)
+		path = argv[1];
 	rc = secret_create(path);
 	if (rc == -EEXIST) {
 		cli_error("'%s' already exists; pxeforge never overwrites a cluster secret (every node's identity derives from it)",
@@ -72,7 +62,7 @@ static int secret_init(int argc, char **argv)
 		cli_error("cannot create '%s': %s", path, strerror(-rc));
 		return PF_EXIT_IO;
 	}
-	if (!quiet)
+	if (!o.quiet)
 		fprintf(stderr, "pxeforge: wrote cluster secret '%s' (%d bytes, mode 0600)\n",
 			path, PF_SECRET_LEN);
 	return PF_EXIT_OK;
@@ -80,30 +70,18 @@ static int secret_init(int argc, char **argv)
 
 int cmd_secret(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const subcommands[] = { "init" };
 	const char *hint;
-	int c;
+	int nargs, rc;
 
-	/* '+': stop at the subcommand; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(secret_help, stdout);
-			return PF_EXIT_OK;
-		}
-		return cli_usage_error("secret", "invalid option '%s'",
-				       argv[optind - 1]);
-	}
-	if (optind >= argc)
-		return cli_usage_error("secret", "missing subcommand (init)");
-	if (strcmp(argv[optind], "init") == 0)
-		return secret_init(argc - optind, argv + optind);
-	hint = suggest_closest(argv[optind], subcommands, 1);
+	rc = cli_options_parse(&secret_cli, argc, argv, NULL, &nargs);
+	if (rc != CLI_PROCEED)
+		return rc;
+	if (strcmp(argv[1], "init") == 0)
+		return secret_init(nargs, argv + 1);
+	hint = suggest_closest(argv[1], subcommands, 1);
 	if (hint)
 		return cli_usage_error("secret", "unknown subcommand '%s' (did you mean '%s'?)",
-				       argv[optind], hint);
-	return cli_usage_error("secret", "unknown subcommand '%s'", argv[optind]);
+				       argv[1], hint);
+	return cli_usage_error("secret", "unknown subcommand '%s'", argv[1]);
 }

@@ -1,14 +1,16 @@
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "pxeforge/out/verify.h"
 
-static const char verify_help[] =
+static const struct cli_command_opts verify_cli = {
+	.command = "verify",
+	.usage =
 	"usage: pxeforge verify OUT [-q]\n"
 	"\n"
 	"Checks an output tree against its OUT/manifest.json: every file listed\n"
@@ -22,15 +24,16 @@ static const char verify_help[] =
 	"  pxeforge: 'PATH': not in manifest\n"
 	"The last is a file in OUT that the manifest does not list; secrets\n"
 	"(mode 0600, never listed) and pxeforge's own files (.pxeforge-state.json,\n"
-	".pxeforge-tmp-*) are not reported. Then a summary line on stdout.\n"
-	"\n"
-	"Options:\n"
-	"  -q, --quiet  no summary line\n"
-	"  -h, --help   this text\n"
-	"\n"
+	".pxeforge-bundles.json, .pxeforge-tmp-*) are not reported. Then a\n"
+	"summary line on stdout.\n",
+	.epilogue =
 	"Exit status: 0 everything matches, 1 any difference (or a manifest\n"
 	"that is not pxeforge's), 2 usage, 3 the manifest or a file cannot be\n"
-	"read.\n";
+	"read.\n",
+	.options = cli_quiet_option,
+	.noptions = 1,
+	.args = "OUT", .min_args = 1, .max_args = 1,
+};
 
 static void print_diff(const struct pf_verify_diff *d)
 {
@@ -62,36 +65,18 @@ static void print_diff(const struct pf_verify_diff *d)
 
 int cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_quiet_values o = { false };
 	struct pf_verify_report r;
-	bool quiet = false, unreadable = false;
+	bool quiet, unreadable = false;
 	const char *dir;
 	char why[200];
-	int c, rc;
+	int nargs, rc;
 
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			fputs(verify_help, stdout);
-			return PF_EXIT_OK;
-		default:
-			return cli_usage_error("verify", "invalid option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage_error("verify", argc - optind ?
-				       "too many arguments" : "missing OUT");
-	dir = argv[optind];
-	if (!*dir)
-		return cli_usage_error("verify", "empty output directory");
+	rc = cli_options_parse(&verify_cli, argc, argv, &o, &nargs);
+	if (rc != CLI_PROCEED)
+		return rc;
+	quiet = o.quiet;
+	dir = argv[1];
 	rc = verify_tree(dir, &r, why, sizeof(why));
 	if (rc == -EINVAL) {
 		cli_error("'%s/manifest.json' is not a pxeforge manifest: %s",

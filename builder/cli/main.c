@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "pxeforge/lib/suggest.h"
 
 static const struct pf_command commands[] = {
@@ -43,7 +44,8 @@ static void usage(FILE *fp)
 			commands[i].summary);
 	fputs("\n"
 	      "Options:\n"
-	      "  -h, --help     this text; 'pxeforge COMMAND --help' for a command\n"
+	      "  -h, --help     this text; 'pxeforge COMMAND --help' (or 'pxeforge help\n"
+	      "                 COMMAND') for a command\n"
 	      "  -V, --version  print the version\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 invalid profile or input, 2 usage, 3 I/O,\n"
@@ -51,10 +53,40 @@ static void usage(FILE *fp)
 	      "FILE:LINE:COL: error: MESSAGE.\n", fp);
 }
 
+static const struct pf_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS], *hint;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	hint = suggest_closest(name, names, NCOMMANDS);
+	if (hint)
+		return cli_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)",
+				       name, hint);
+	return cli_usage_error(NULL, "unknown command '%s'", name);
+}
+
+/* "pxeforge help COMMAND" is "pxeforge COMMAND --help". */
+static int help_of(const char *name)
+{
+	const struct pf_command *cmd = find_command(name);
+	char help[] = "--help";
+	char *args[] = { (char *)name, help, NULL };
+
+	return cmd ? cmd->run(2, args) : unknown_command(name);
+}
+
 int main(int argc, char **argv)
 {
-	const char *names[NCOMMANDS];
-	const char *hint;
+	const struct pf_command *cmd;
 
 	/* Deterministic output: no locale-dependent formatting. */
 	setlocale(LC_ALL, "C");
@@ -62,6 +94,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return PF_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2)
+		return help_of(argv[2]);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
@@ -71,14 +105,8 @@ int main(int argc, char **argv)
 		printf("pxeforge %s\n", PXEFORGE_VERSION);
 		return PF_EXIT_OK;
 	}
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-		names[i] = commands[i].name;
-	}
-	hint = suggest_closest(argv[1], names, NCOMMANDS);
-	if (hint)
-		return cli_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)",
-				       argv[1], hint);
-	return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+	if (argv[1][0] == '-')
+		return cli_unknown_option(NULL, argv[1]);
+	cmd = find_command(argv[1]);
+	return cmd ? cmd->run(argc - 1, argv + 1) : unknown_command(argv[1]);
 }

@@ -1,9 +1,7 @@
 /* fetch: the content-addressed cache around fetch_download, and
  * verification of local files. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,26 +13,12 @@
 #include <curl/curl.h>
 
 #include "pxeforge/fetch/fetch.h"
-#include "pxeforge/lib/hashwrite.h"
+#include "pxeforge/lib/fs.h"
+#include "pxeforge/lib/hex.h"
 #include "fetch_http.h"
+#include "fetch_part.h"
 
-#define BUF_SIZE (64 * 1024)
 #define LOCK_TRIES 100
-
-void fetch_why(char **why, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (!why)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	free(*why);
-	*why = s;
-}
 
 void fetch_opts_init(struct pf_fetch_opts *o)
 {
@@ -78,25 +62,9 @@ int fetch_cache_dir(const char *override, char **dir, char **why)
 	return 0;
 }
 
-/* 64 hex digits, lowercased into hex. */
-static int parse_sha256(const char *in, char hex[65])
-{
-	size_t i;
-
-	for (i = 0; in && i < 64; i++) {
-		if (!isxdigit((unsigned char)in[i]))
-			return -EINVAL;
-		hex[i] = (char)tolower((unsigned char)in[i]);
-	}
-	if (!in || in[64])
-		return -EINVAL;
-	hex[64] = '\0';
-	return 0;
-}
-
 static int check_sha256(const char *in, char hex[65], char **why)
 {
-	if (parse_sha256(in, hex) == 0)
+	if (sha256_hex_lower(in, hex) == 0)
 		return 0;
 	fetch_why(why, "invalid sha256 '%.80s' (64 hex digits expected)",
 		  in ? in : "");
@@ -167,74 +135,6 @@ static int open_locked(const char *path)
 		close(fd);
 	}
 	return -EAGAIN;
-}
-
-/* Feeds fd from its current offset to its end into md; *size += bytes. */
-static int hash_fd(int fd, EVP_MD_CTX *md, uint64_t *size)
-{
-	char *buf = malloc(BUF_SIZE);
-	ssize_t n;
-	int rc = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while ((n = read(fd, buf, BUF_SIZE)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
-			rc = -ENOMEM;
-			break;
-		}
-		*size += (uint64_t)n;
-	}
-	free(buf);
-	return rc;
-}
-
-int part_digest_hex(const struct pf_part *p, char hex[65])
-{
-	EVP_MD_CTX *copy = EVP_MD_CTX_new();
-	int rc = -ENOMEM;
-
-	if (copy && EVP_MD_CTX_copy_ex(copy, p->md) == 1)
-		rc = sha256_final_hex(copy, hex);
-	EVP_MD_CTX_free(copy);
-	return rc;
-}
-
-int part_reset(struct pf_part *p)
-{
-	if (ftruncate(p->fd, 0) != 0 || lseek(p->fd, 0, SEEK_SET) != 0)
-		return -errno;
-	if (EVP_DigestInit_ex(p->md, EVP_sha256(), NULL) != 1)
-		return -ENOMEM;
-	p->size = 0;
-	return 0;
-}
-
-int part_append(struct pf_part *p, const void *data, size_t len)
-{
-	const char *s = data;
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = write(p->fd, s + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		off += (size_t)n;
-	}
-	if (EVP_DigestUpdate(p->md, data, len) != 1)
-		return -ENOMEM;
-	p->size += len;
-	return 0;
 }
 
 /* The verified .part becomes sha256/<hex>, durably. */
@@ -315,7 +215,7 @@ int fetch_cached(const struct pf_fetch_opts *o, const char *url,
 		goto out;
 	}
 	/* A .part left by a killed run: hash what it has, then resume. */
-	rc = hash_fd(p.fd, p.md, &p.size);
+	rc = part_rehash(&p);
 	if (rc) {
 		fetch_why(&reason, "cannot read '%s': %s", part, strerror(-rc));
 		goto out;

@@ -1,14 +1,16 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/hashwrite.h"
+#include "pxeforge/lib/hex.h"
 #include "pxeforge/lib/progress.h"
+#include "hashring.h"
 
 #define CHUNK 65536
 
@@ -17,17 +19,6 @@ static uint64_t hashed_total;
 uint64_t hashwrite_hashed(void)
 {
 	return hashed_total;
-}
-
-static void to_hex(const unsigned char *md, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (unsigned int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[64] = '\0';
 }
 
 int sha256_hex(const void *data, size_t len, char hex[65])
@@ -39,7 +30,7 @@ int sha256_hex(const void *data, size_t len, char hex[65])
 	    mdlen != 32)
 		return -EIO;
 	hashed_total += len;
-	to_hex(md, hex);
+	hex_encode(md, 32, hex);
 	return 0;
 }
 
@@ -50,81 +41,8 @@ int sha256_final_hex(EVP_MD_CTX *md, char hex[65])
 
 	if (!EVP_DigestFinal_ex(md, out, &len) || len != 32)
 		return -EIO;
-	to_hex(out, hex);
+	hex_encode(out, 32, hex);
 	return 0;
-}
-
-static ssize_t read_some(int fd, void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = read(fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
-int fs_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* mkdir -p for path, starting at byte `from` (the prefix before it is known
- * to exist). On failure *fail names the directory that could not be made. */
-int fs_mkdir_p(const char *path, size_t from, char **fail)
-{
-	struct stat st;
-	char *p;
-	int rc = 0;
-
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	if (from > strlen(p))
-		from = strlen(p);
-	for (size_t i = from; !rc; i++) {
-		char c = p[i];
-
-		if (c != '/' && c != '\0')
-			continue;
-		if (i == 0 || p[i - 1] == '/') {	/* root, or "a//b" */
-			if (!c)
-				break;
-			continue;
-		}
-		p[i] = '\0';
-		if (mkdir(p, 0755) != 0) {
-			if (errno != EEXIST)
-				rc = -errno;
-			else if (stat(p, &st) != 0)
-				rc = -errno;
-			else if (!S_ISDIR(st.st_mode))
-				rc = -ENOTDIR;
-		}
-		if (rc) {
-			*fail = p;
-			return rc;
-		}
-		if (!c)
-			break;
-		p[i] = c;
-	}
-	free(p);
-	return rc;
 }
 
 int sha256_fd(int fd, struct pf_filesum *sum)
@@ -140,7 +58,7 @@ int sha256_fd(int fd, struct pf_filesum *sum)
 	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL))
 		goto out;
 	for (;;) {
-		ssize_t n = read_some(fd, chunk, CHUNK);
+		ssize_t n = fs_read_some(fd, chunk, CHUNK);
 
 		if (n < 0) {
 			rc = (int)n;
@@ -249,60 +167,11 @@ int hashwrite_open_in(struct pf_hashwrite *w, const char *target,
 	return rc;
 }
 
-/* Writeback is started every this many bytes, so that the final fsync
- * finds little left to do (the kernel would otherwise hold up to
- * dirty_background_ratio of RAM, gigabytes, until then). */
-#define FLUSH_EVERY (16 * 1024 * 1024)
-
-static int write_flushing(int fd, const void *p, size_t len,
-			  uint64_t *since_flush)
-{
-	int rc = fs_write_all(fd, p, len);
-
-	*since_flush += len;
-	if (!rc && *since_flush >= FLUSH_EVERY) {
-		/* Asynchronous: only queues the dirty pages for writeback. */
-		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-		*since_flush = 0;
-	}
-	return rc;
-}
-
-/* Writes with O_DIRECT while *direct; a write it refuses (a tail that
- * is not a multiple of PF_DIRECT_ALIGN, a file system without O_DIRECT)
- * clears it, and that and the rest go through the page cache. */
-static int write_out(int fd, bool *direct, const unsigned char *p,
-		     size_t len, uint64_t *since_flush)
-{
-	while (*direct && len) {
-		ssize_t n = 0;
-
-		if (len % PF_DIRECT_ALIGN == 0) {
-			n = write(fd, p, len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno != EINVAL)
-				return -errno;
-		}
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		}
-		/* refused, a tail, or no longer aligned: the page cache */
-		if (n <= 0 || (size_t)n % PF_DIRECT_ALIGN) {
-			if (!fs_set_direct(fd, false))
-				return -EIO;
-			*direct = false;
-		}
-	}
-	return len ? write_flushing(fd, p, len, since_flush) : 0;
-}
-
 #define STAGE_SIZE (1024 * 1024)
 
 int hashwrite_direct(struct pf_hashwrite *w)
 {
-	if (w->stage)
+	if (w->stage || fs_bench_plain())
 		return 0;
 	if (posix_memalign((void **)&w->stage, PF_DIRECT_ALIGN, STAGE_SIZE)) {
 		w->stage = NULL;
@@ -319,7 +188,7 @@ static int stage_flush(struct pf_hashwrite *w)
 	int rc = 0;
 
 	if (w->staged)
-		rc = write_out(w->fd, &w->direct, w->stage, w->staged,
+		rc = fs_write_direct(w->fd, &w->direct, w->stage, w->staged,
 			       &w->unflushed);
 	w->staged = 0;
 	if (w->direct && !fs_set_direct(w->fd, false) && !rc)
@@ -340,7 +209,7 @@ int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 	hashed_total += len;
 	w->size += len;
 	if (!w->stage)
-		return write_flushing(w->fd, data, len, &w->unflushed);
+		return fs_write_flushing(w->fd, data, len, &w->unflushed);
 	while (len && !rc) {
 		size_t n = STAGE_SIZE - w->staged;
 
@@ -351,7 +220,7 @@ int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 		p += n;
 		len -= n;
 		if (w->staged == STAGE_SIZE) {
-			rc = write_out(w->fd, &w->direct, w->stage, STAGE_SIZE,
+			rc = fs_write_direct(w->fd, &w->direct, w->stage, STAGE_SIZE,
 				       &w->unflushed);
 			w->staged = 0;
 		}
@@ -359,14 +228,16 @@ int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len)
 	return rc;
 }
 
+#define COPY_CHUNK (1024 * 1024)
+
 static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t total,
 		      uint64_t *copied)
 {
-	unsigned char *chunk = malloc(CHUNK);
+	unsigned char *chunk = malloc(COPY_CHUNK);
 	int rc = chunk ? 0 : -ENOMEM;
 
 	while (!rc) {
-		ssize_t r = read_some(fd, chunk, CHUNK);
+		ssize_t r = fs_read_some(fd, chunk, COPY_CHUNK);
 
 		if (r < 0) {
 			w->read_failed = true;
@@ -384,159 +255,6 @@ static int copy_plain(struct pf_hashwrite *w, int fd, uint64_t total,
 	return rc;
 }
 
-/* Large copies run as a pipeline of three threads over a ring of slots:
- * this one reads, one writes, one hashes. SHA-256 costs about as much CPU
- * as the read and the write together, so the copy takes little longer
- * than hashing alone. Slots are hashed in the order they were read, so
- * the digest is the same as in one thread. */
-#define SLOTS 8
-#define SLOT_SIZE (1024 * 1024)
-#define THREADED_MIN (1024 * 1024)
-
-struct ring {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned char *buf;		/* SLOTS * SLOT_SIZE */
-	size_t len[SLOTS];
-	uint64_t posted;		/* slots read */
-	uint64_t taken[2];		/* slots the writer / the hasher finished */
-	bool done;			/* nothing more will be posted */
-	int err[2];			/* the writer's / the hasher's error */
-	EVP_MD_CTX *md;
-	int out;
-	bool direct;			/* out has O_DIRECT (write_out):
-					 * from PF_DIRECT_MIN on */
-};
-
-struct stage {
-	struct ring *r;
-	int which;			/* 0 writes, 1 hashes */
-};
-
-bool fs_set_direct(int fd, bool on)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl >= 0 && fcntl(fd, F_SETFL, on ? fl | O_DIRECT :
-				fl & ~O_DIRECT) == 0;
-}
-
-bool fs_drop_direct(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl >= 0 && (fl & O_DIRECT) &&
-	       fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0;
-}
-
-static int stage_do(struct ring *r, int which, const unsigned char *p,
-		    size_t len, uint64_t *since_flush)
-{
-	if (which == 1)
-		return EVP_DigestUpdate(r->md, p, len) ? 0 : -EIO;
-	return write_out(r->out, &r->direct, p, len, since_flush);
-}
-
-static void *stage_main(void *arg)
-{
-	struct stage *st = arg;
-	struct ring *r = st->r;
-	uint64_t *taken = &r->taken[st->which], since_flush = 0;
-
-	pthread_mutex_lock(&r->lock);
-	for (;;) {
-		size_t k;
-		int rc = 0;
-
-		while (*taken == r->posted && !r->done)
-			pthread_cond_wait(&r->cond, &r->lock);
-		if (*taken == r->posted)
-			break;	/* done, and nothing left */
-		k = (size_t)(*taken % SLOTS);
-		if (!r->err[st->which]) {	/* after an error: drain only */
-			pthread_mutex_unlock(&r->lock);
-			rc = stage_do(r, st->which, r->buf + k * SLOT_SIZE,
-				      r->len[k], &since_flush);
-			pthread_mutex_lock(&r->lock);
-			r->err[st->which] = rc;
-		}
-		++*taken;
-		pthread_cond_broadcast(&r->cond);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-/* -EAGAIN: no thread could be started, nothing was read. */
-static int copy_threaded(struct pf_hashwrite *w, int fd, uint64_t total,
-			 uint64_t *copied)
-{
-	struct ring r = { .md = w->md, .out = w->fd };
-	struct stage st[2] = { { &r, 0 }, { &r, 1 } };
-	pthread_t tid[2];
-	int started = 0, rc = 0;
-
-	if (posix_memalign((void **)&r.buf, PF_DIRECT_ALIGN, SLOTS * SLOT_SIZE))
-		return -EAGAIN;
-	r.direct = total >= PF_DIRECT_MIN && fs_set_direct(w->fd, true);
-	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.cond, NULL);
-	while (started < 2 &&
-	       pthread_create(&tid[started], NULL, stage_main, &st[started]) == 0)
-		started++;
-	if (started < 2) {
-		rc = -EAGAIN;
-		goto stop;
-	}
-	while (!rc) {
-		unsigned char *slot;
-		ssize_t n;
-
-		pthread_mutex_lock(&r.lock);
-		while (!r.err[0] && !r.err[1] &&
-		       (r.posted - r.taken[0] == SLOTS ||
-			r.posted - r.taken[1] == SLOTS))
-			pthread_cond_wait(&r.cond, &r.lock);
-		rc = r.err[0] ? r.err[0] : r.err[1];
-		pthread_mutex_unlock(&r.lock);
-		if (rc)
-			break;
-		slot = r.buf + (r.posted % SLOTS) * SLOT_SIZE;
-		n = read_some(fd, slot, SLOT_SIZE);
-		if (n < 0) {
-			w->read_failed = true;
-			rc = (int)n;
-		}
-		if (n <= 0)
-			break;
-		pthread_mutex_lock(&r.lock);
-		r.len[r.posted % SLOTS] = (size_t)n;
-		r.posted++;
-		pthread_cond_broadcast(&r.cond);
-		pthread_mutex_unlock(&r.lock);
-		*copied += (uint64_t)n;
-		if (w->bar)
-			progress_update(w->bar, *copied, total);
-	}
-stop:
-	pthread_mutex_lock(&r.lock);
-	r.done = true;
-	pthread_cond_broadcast(&r.cond);
-	pthread_mutex_unlock(&r.lock);
-	while (started > 0)
-		pthread_join(tid[--started], NULL);
-	if (!rc)
-		rc = r.err[0] ? r.err[0] : r.err[1];
-	hashed_total += *copied;
-	w->size += *copied;
-	if (r.direct && !fs_set_direct(w->fd, false) && !rc)
-		rc = -EIO;
-	pthread_cond_destroy(&r.cond);
-	pthread_mutex_destroy(&r.lock);
-	free(r.buf);
-	return rc;
-}
-
 int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
 {
 	uint64_t n = 0, total = 0;
@@ -545,8 +263,10 @@ int hashwrite_copy_fd(struct pf_hashwrite *w, int fd, uint64_t *copied)
 
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		total = (uint64_t)st.st_size;	/* else 0: unknown, for the bar */
-	if (total >= THREADED_MIN && !w->stage)
-		rc = copy_threaded(w, fd, total, &n);
+	if (total >= HASHRING_MIN && !w->stage && !fs_bench_plain()) {
+		rc = hashring_copy(w, fd, total, &n);
+		hashed_total += n;
+	}
 	if (rc == -EAGAIN)
 		rc = copy_plain(w, fd, total, &n);
 	if (copied)
@@ -664,7 +384,7 @@ static bool same_bytes(const char *path, const char *data, size_t len,
 	chunk = malloc(CHUNK);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	while (chunk && fd >= 0) {
-		ssize_t n = read_some(fd, chunk, CHUNK);
+		ssize_t n = fs_read_some(fd, chunk, CHUNK);
 
 		if (n < 0)
 			break;

@@ -124,3 +124,18 @@ void progress_end(struct pf_progress *p, uint64_t done, uint64_t total)
 	fflush(p->fp);
 	p->on = false;
 }
+
+void progress_start_large(struct pf_progress *bar, const char *label,
+			  uint64_t total)
+{
+	progress_begin(bar, total >= PF_PROGRESS_MIN, stderr, label, 0);
+}
+
+void progress_start(pf_progress_start_fn start, struct pf_progress *bar,
+		    const char *label, uint64_t total)
+{
+	if (start)
+		start(bar, label, total);
+	else
+		progress_begin(bar, false, stderr, label, 0);
+}

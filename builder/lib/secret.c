@@ -14,7 +14,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "pxeforge/lib/hashwrite.h"
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/secret.h"
 
 #define TMP_NAME ".pxeforge-secret-XXXXXX"

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "pxeforge/lib/buf.h"
+#include "pxeforge/lib/hex.h"
 #include "pxeforge/out/bundle_record.h"
 
 static void record_release(struct pf_bundle_record *rec)
@@ -39,11 +40,11 @@ static int record_parse(json_t *e, struct pf_bundle_record *rec)
 	json_t *size = json_object_get(e, "size");
 
 	memset(rec, 0, sizeof(*rec));
-	if (!json_is_string(sha) || !is_sha256_hex(json_string_value(sha)) ||
+	if (!json_is_string(sha) ||
+	    sha256_hex_lower(json_string_value(sha), rec->sum.sha256) ||
 	    !json_is_integer(size) || json_integer_value(size) < 0)
 		return -EINVAL;
 	rec->sum.size = (uint64_t)json_integer_value(size);
-	memcpy(rec->sum.sha256, json_string_value(sha), 65);
 	for (size_t i = 0; i < 3; i++) {
 		json_t *v = json_object_get(e, keys[i]);
 
@@ -53,7 +54,9 @@ static int record_parse(json_t *e, struct pf_bundle_record *rec)
 		if (!*dst[i])
 			return -ENOMEM;
 	}
-	return rec->file[0] == '/' && is_sha256_hex(rec->recipe) ? 0 : -EINVAL;
+	/* in place: the recipe's hash read as lowercase */
+	return rec->file[0] == '/' && !sha256_hex_lower(rec->recipe, rec->recipe) ?
+	       0 : -EINVAL;
 }
 
 int bundle_records_load(const char *dir, struct pf_bundle_records *r)

@@ -10,8 +10,9 @@
 
 #include <jansson.h>
 
+#include "pxeforge/lib/fs.h"
+#include "pxeforge/lib/hex.h"
 #include "pxeforge/out/outstate.h"
-#include "pxeforge/out/outtree.h"
 
 #if JSON_INTEGER_IS_LONG_LONG
 #define PF_JSON_INT_MAX LLONG_MAX
@@ -121,13 +122,6 @@ const struct pf_outrecord *outrecords_find(const struct pf_outrecords *r,
 	return bsearch(&key, r->v, r->n, sizeof(*r->v), record_cmp);
 }
 
-bool is_sha256_hex(const char *s)
-{
-	size_t n = strspn(s, "0123456789abcdef");
-
-	return n == 64 && !s[n];
-}
-
 /* One {"path", "sha256", "size", ...} object. required: sha256 and size
  * must be there (the manifest); else they are optional (the state). */
 static int record_parse(json_t *e, bool required, struct pf_outrecord *rec,
@@ -153,12 +147,12 @@ static int record_parse(json_t *e, bool required, struct pf_outrecord *rec,
 	if (!sha != !size)
 		return -EINVAL;
 	if (sha) {
-		if (!json_is_string(sha) || !is_sha256_hex(json_string_value(sha)) ||
+		if (!json_is_string(sha) ||
+		    sha256_hex_lower(json_string_value(sha), rec->sum.sha256) ||
 		    !json_is_integer(size) || json_integer_value(size) < 0)
 			return -EINVAL;
 		rec->has_sum = true;
 		rec->sum.size = (uint64_t)json_integer_value(size);
-		memcpy(rec->sum.sha256, json_string_value(sha), 65);
 	}
 	*why = "an entry's stat or source is not a string";
 	for (size_t i = 0; i < 3; i++) {
@@ -528,5 +522,27 @@ out:
 	free(fds);
 	free(comps);
 	free(copy);
+	return rc;
+}
+
+int outstate_remove_stale(const char *dir, const struct pf_outrecords *prev,
+			  bool (*kept)(const char *path, void *ctx), void *ctx,
+			  size_t *removed, char **failed)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < prev->n && !rc; i++) {
+		const char *path = prev->v[i].path;
+		bool gone_now;
+
+		if (!strcmp(path, PF_MANIFEST_NAME) ||
+		    !strcmp(path, PF_STATE_NAME) || kept(path, ctx))
+			continue;
+		rc = remove_below(dir, path, &gone_now);
+		if (rc)
+			*failed = path_join(dir, path);
+		else if (gone_now)
+			++*removed;
+	}
 	return rc;
 }

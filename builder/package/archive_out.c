@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/progress.h"
 #include "pxeforge/package/archive_out.h"
 

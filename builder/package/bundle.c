@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pxeforge/lib/buf.h"
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/progress.h"
 #include "pxeforge/out/bundle_record.h"
 #include "pxeforge/out/outstate.h"

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "pxeforge/fetch/fetch.h"
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/progress.h"
 #include "pxeforge/package/archive_out.h"
 #include "pxeforge/package/containerdisk.h"

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/out/outtree.h"
 #include "pxeforge/package/pack.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pxeforge/lib/hex.h"
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/lib/sshkey.h"
 #include "pxeforge/plan/cloudinit.h"
@@ -254,22 +255,6 @@ static int plan_seed(const struct pf_plan *plan,
 	return 0;
 }
 
-static int hex_encode(const unsigned char *v, size_t n, char **out)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *s = malloc(2 * n + 1);
-
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[v[i] >> 4];
-		s[2 * i + 1] = digits[v[i] & 0xf];
-	}
-	s[2 * n] = '\0';
-	*out = s;
-	return 0;
-}
-
 static int plan_identity(const unsigned char *key, struct pf_cloudinit *ci)
 {
 	unsigned char v[32];
@@ -282,7 +267,7 @@ static int plan_identity(const unsigned char *key, struct pf_cloudinit *ci)
 	if (!rc && ci->k3s) {
 		rc = secret_derive(key, PF_LABEL_K3S_PASSWORD, ci->hostname, v);
 		if (!rc)
-			rc = hex_encode(v, sizeof(v), &ci->node_password);
+			rc = hex_encode_dup(v, sizeof(v), &ci->node_password);
 	}
 	secret_wipe(v, sizeof(v));
 	return rc;

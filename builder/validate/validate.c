@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/hex.h"
 #include "pxeforge/lib/pciid.h"
 #include "pxeforge/profile/profile.h"
 #include "pxeforge/validate/validate.h"
@@ -89,11 +90,6 @@ static bool url_has_scheme(const char *s)
 	return true;
 }
 
-bool sha256_valid(const char *s)
-{
-	return strlen(s) == 64 && strspn(s, "0123456789abcdefABCDEF") == 64;
-}
-
 /* Where pxeforge gets a file for OUT: an http(s) URL pinned by its
  * sha256, or a readable local file (sha256 optional, checked if given). */
 void check_fetch_source(const struct pf_str *source, const char *local_path,
@@ -102,7 +98,7 @@ void check_fetch_source(const struct pf_str *source, const char *local_path,
 {
 	const char *src = source->s;
 
-	if (sha256->s && !sha256_valid(sha256->s))
+	if (sha256->s && !sha256_hex_valid(sha256->s))
 		diag_error(d, &sha256->mark,
 			   "invalid sha256 '%s' (64 hex digits, as sha256sum prints)",
 			   sha256->s);

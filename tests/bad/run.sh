@@ -12,7 +12,9 @@
 #          T does not exist afterwards (nothing written)
 #
 #   PXEFORGE=path      binary (default build/san/pxeforge)
-#   UPDATE_GOLDEN=1    rewrite the .err files from the check run
+#   UPDATE_GOLDEN=1    rewrite the .err files from the check run; each check
+#                      then reports `not ok N - bad/<name> check # updated`
+#                      and the run exits 1: a recording is not a pass
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
@@ -74,8 +76,9 @@ for f in "${cases[@]}"; do
 	rc=$?
 	if [ "$UPDATE" = 1 ]; then
 		cp "$WORK/stderr" "$err"
-	fi
-	if judge "$name" "$rc" "$err" "$WORK/stderr" "$WORK/stdout" "$diag"; then
+		echo "UPDATE_GOLDEN=1: $err recorded from this run (exit $rc), not compared; review with git diff $err, then run without UPDATE_GOLDEN" >"$diag"
+		fail "$name check # updated" "$diag"
+	elif judge "$name" "$rc" "$err" "$WORK/stderr" "$WORK/stdout" "$diag"; then
 		pass "$name check"
 	else
 		fail "$name check" "$diag"
@@ -99,4 +102,6 @@ for f in "${cases[@]}"; do
 		fail "$name build" "$diag"
 	fi
 done
+# A run that recorded instead of comparing must not pass for a test run.
+[ "$UPDATE" = 1 ] && exit 1
 exit 0

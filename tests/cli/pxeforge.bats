@@ -226,3 +226,135 @@ print(json.dumps({"version": 1, "hosts": [{"name": "c4140", "macs": ["b0:26:28:4
 	assert_success
 	assert_output --partial "warning: unknown PCI id 'abcd:ef01'"
 }
+
+# The commands `pxeforge --help` lists, one per line.
+listed_commands() {
+	"$PXEFORGE" --help | sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'
+}
+
+# run_split ARGS...: $status, $out (stdout) and $err (stderr) apart.
+run_split() {
+	status=0
+	"$PXEFORGE" "$@" >"$TMP/stdout" 2>"$TMP/stderr" || status=$?
+	out=$(cat "$TMP/stdout")
+	err=$(cat "$TMP/stderr")
+}
+
+@test "every command: an unknown option is one error line, then the hint (exit 2)" {
+	cmds=$(listed_commands)
+	[ "$(echo "$cmds" | wc -l)" -ge 6 ] || fail "commands not found in --help: $cmds"
+	for cmd in $cmds; do
+		for opt in --no-such-option -Z; do
+			run_split "$cmd" "$opt"
+			[ "$status" -eq 2 ] || fail "$cmd $opt: exit $status"
+			[ -z "$out" ] || fail "$cmd $opt: stdout: $out"
+			assert_equal "$err" "pxeforge: unknown option '$opt'
+Try 'pxeforge $cmd --help'."
+		done
+	done
+	# and the subcommand's options: secret init
+	run_split secret init --force "$TMP/k"
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: unknown option '--force'
+Try 'pxeforge secret --help'."
+	[ ! -e "$TMP/k" ]
+	# and pxeforge's own
+	run_split --no-such-option
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: unknown option '--no-such-option'
+Try 'pxeforge --help'."
+}
+
+@test "every option with an argument: a missing one is one error line, then the hint (exit 2)" {
+	n=0
+	for cmd in $(listed_commands); do
+		# the options of its --help that take an argument
+		opts=$("$PXEFORGE" "$cmd" --help |
+			sed -n 's/^  -\([A-Za-z]\), --\([a-z-]*\) \([A-Z][A-Z]*\) .*/\1 \2 \3/p')
+		while read -r short long meta; do
+			[ -n "$short" ] || continue
+			for opt in "-$short" "--$long"; do
+				run_split "$cmd" "$opt"
+				[ "$status" -eq 2 ] || fail "$cmd $opt: exit $status"
+				[ -z "$out" ] || fail "$cmd $opt: stdout: $out"
+				assert_equal "$err" "pxeforge: missing $meta after option '$opt'
+Try 'pxeforge $cmd --help'."
+				n=$((n + 1))
+			done
+		done <<<"$opts"
+	done
+	# build -o, -b, -c; render -H, -V, -t; containerdisk -o, -c, -n, -r
+	[ "$n" -ge 20 ] || fail "only $n options with an argument found"
+}
+
+@test "pxeforge build -o: the error once, not getopt's first" {
+	run_split build -o
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: missing OUT after option '-o'
+Try 'pxeforge build --help'."
+	[[ $err != *"requires an argument"* ]] || fail "getopt's message: $err"
+}
+
+@test "long options: did-you-mean, abbreviations, --opt=value, a flag with a value" {
+	run_split build examples/c4140.yaml --outptu "$TMP/out"
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: unknown option '--outptu' (did you mean '--output'?)
+Try 'pxeforge build --help'."
+	full=$("$PXEFORGE" render examples/c4140.yaml --target cmdline --host c4140)
+	[[ $full == *"intel_iommu=on"* ]] || fail "render: $full"
+	run_split render examples/c4140.yaml --ta=cmdline --ho c4140
+	[ "$status" -eq 0 ] || fail "abbreviated options: exit $status: $err"
+	assert_equal "$out" "$full"
+	run_split render examples/c4140.yaml --h c4140 --target cmdline
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: ambiguous option '--h' (--host or --help)"$'\n'"Try 'pxeforge render --help'."
+	run_split build examples/c4140.yaml --quiet=yes
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: unexpected argument to option '--quiet'
+Try 'pxeforge build --help'."
+	run_split build examples/c4140.yaml -qo"$TMP/out"
+	[ "$status" -eq 0 ] || fail "-qoOUT: exit $status: $err"
+	[ -f "$TMP/out/c4140/cmdline" ]
+	[ -z "$err" ]
+	# after --, everything is an argument
+	run_split check -- --help
+	[ "$status" -eq 3 ]
+	[[ $err == *"--help: error: cannot read"* ]] || fail "$err"
+}
+
+@test "every command's --help has its options from one table, -h too" {
+	for cmd in $(listed_commands); do
+		run_split "$cmd" --help
+		[ "$status" -eq 0 ] || fail "$cmd --help: exit $status"
+		[[ $out == "usage: pxeforge $cmd"* ]] || fail "$cmd --help: $out"
+		[[ $out == *$'\nOptions:\n'*"  -h, --help "*"this text"* ]] || fail "$cmd --help: no option list"
+		[ -z "$err" ]
+		run_split "$cmd" -h
+		[ "$status" -eq 0 ]
+		run_split help "$cmd"
+		[ "$status" -eq 0 ]
+		[[ $out == "usage: pxeforge $cmd"* ]] || fail "help $cmd: $out"
+	done
+}
+
+@test "an empty argument is a usage error naming it, not 'cannot read'" {
+	for args in "check:PROFILE" "build -o $TMP/x:PROFILE" "verify:OUT" \
+		"secret init:FILE" "containerdisk -o $TMP/x:DISK"; do
+		cmd=${args%%:*}
+		run_split $cmd ""
+		[ "$status" -eq 2 ] || fail "$cmd '': exit $status: $err"
+		assert_equal "$err" "pxeforge: empty ${args#*:}
+Try 'pxeforge ${cmd%% *} --help'."
+	done
+	[ ! -e "$TMP/x" ]
+}
+
+@test "help COMMAND is COMMAND --help; an unknown one suggests the closest" {
+	run_split help build
+	[ "$status" -eq 0 ]
+	assert_equal "$out" "$("$PXEFORGE" build --help)"
+	run_split help biuld
+	[ "$status" -eq 2 ]
+	assert_equal "$err" "pxeforge: unknown command 'biuld' (did you mean 'build'?)
+Try 'pxeforge --help'."
+}

@@ -320,3 +320,25 @@ YAML
 	cmp "$TMP/old-bzImage" "$TMP/out/lab/bzImage"
 	[ -z "$(find "$TMP/out" -name '.pxeforge-tmp-*')" ]
 }
+
+@test "sources: the copy bench/packaging.sh compares: three threads and O_DIRECT as shipped, one thread without with PXEFORGE_BENCH_COPY=plain, the same tree" {
+	command -v strace >/dev/null
+	big_small_profile
+	dd if=/dev/zero of="$TMP/probe" bs=4096 count=1 oflag=direct 2>/dev/null ||
+		fail "$TMP's file system refuses O_DIRECT: the shipped path cannot be told from the plain one here"
+	ASAN_OPTIONS=detect_leaks=0 strace -f -y -e trace=clone,clone3,fcntl -o "$TMP/ring.trace" \
+		"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/ring"
+	ASAN_OPTIONS=detect_leaks=0 PXEFORGE_BENCH_COPY=plain strace -f -y -e trace=clone,clone3,fcntl \
+		-o "$TMP/plain.trace" "$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/plain"
+	# as shipped: big.img's temporary file gets O_DIRECT, and threads run
+	grep -qE "<$TMP/ring/lab/\.pxeforge-tmp-[^>]*>, F_SETFL, [^)]*O_DIRECT" "$TMP/ring.trace" ||
+		fail "no O_DIRECT in the shipped copy: $(cat "$TMP/ring.trace")"
+	grep -qE '^[0-9]+ +clone3?\(' "$TMP/ring.trace" || fail "no thread in the shipped copy"
+	# plain: neither
+	! grep -q O_DIRECT "$TMP/plain.trace" || fail "O_DIRECT in the plain copy: $(cat "$TMP/plain.trace")"
+	! grep -qE '^[0-9]+ +clone3?\(' "$TMP/plain.trace" || fail "a thread in the plain copy: $(cat "$TMP/plain.trace")"
+	cmp "$TMP/in/big.img" "$TMP/plain/lab/big.img"
+	cmp "$TMP/in/big.img" "$TMP/ring/lab/big.img"
+	cmp "$TMP/ring/manifest.json" "$TMP/plain/manifest.json"
+	grep -q "$(sha256sum "$TMP/in/big.img" | cut -d' ' -f1)" "$TMP/plain/manifest.json"
+}

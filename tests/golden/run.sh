@@ -22,7 +22,9 @@
 # same exit, stdout, stderr and tree, byte for byte, modes included).
 #
 #   PXEFORGE=path      binary (default build/san/pxeforge)
-#   UPDATE_GOLDEN=1    rewrite exit/stdout/stderr/expected/modes from this run
+#   UPDATE_GOLDEN=1    rewrite exit/stdout/stderr/expected/modes from this run;
+#                      each case then reports `not ok N - golden/<case> # updated`
+#                      and the run exits 1: a recording is not a pass
 #   tests/golden/run.sh [CASE...]   only these cases
 set -u
 
@@ -127,7 +129,8 @@ for c in "${cases[@]}"; do
 			rm -f "$c/expected/$STATE"
 			modes "$w/1/out" >"$c/modes"
 		fi
-		pass "$name # updated"
+		echo "UPDATE_GOLDEN=1: recorded from this run, not compared; review with git diff $c, then run without UPDATE_GOLDEN" >"$diag"
+		fail "$name # updated" "$diag"
 	else
 		good=1
 		got_exit=$(cat "$w/1/exit")
@@ -172,4 +175,6 @@ for c in "${cases[@]}"; do
 
 	rm -rf "$w"
 done
+# A run that recorded instead of comparing must not pass for a test run.
+[ "$UPDATE" = 1 ] && exit 1
 exit 0

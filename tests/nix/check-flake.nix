@@ -1,5 +1,6 @@
-# flake.nix's outputs with fake-pkgs.nix as nixpkgs, and nix/package.nix
-# through them: { version; failures; } (failures empty when all is well).
+# flake.nix's outputs with fake-pkgs.nix as nixpkgs (stand-in packages,
+# the real lib), and nix/package.nix through them: { version; failures; }
+# (failures empty when all is well).
 { root }:
 
 let
@@ -13,6 +14,15 @@ let
   p = self.packages.x86_64-linux.default;
   has = re: s: builtins.match ".*${re}.*" s != null;
   expect = what: ok: if ok then [ ] else [ what ];
+
+  # The files lib.fileset.toSource lets into the build's source, by the
+  # real fileset functions, relative to the repo root.
+  inherit (pkgs) lib;
+  srcFiles = map (f: lib.removePrefix "${root}/" (toString f)) (
+    lib.fileset.toList (lib.fileset.fromSource p.src)
+  );
+  srcRoots = [ "Makefile" "builder" "include" "cloud-init" "scripts/embed.sh" "tests/unit" "tests/run.sh" ];
+  under = r: f: f == r || lib.hasPrefix "${r}/" f;
 in
 {
   inherit (p) version;
@@ -21,7 +31,13 @@ in
     ++ expect "packages.<system>.default is packages.<system>.pxeforge, named pxeforge" (
       p == self.packages.x86_64-linux.pxeforge && p.pname == "pxeforge"
     )
-    ++ expect "the source holds what the build and the unit tests need" (p.src == root)
+    ++ expect "the source is the repo root filtered by lib.fileset" (toString p.src.origSrc == root)
+    ++ expect "the source holds what the build and the unit tests need, nothing else" (
+      builtins.all (r: builtins.any (under r) srcFiles) srcRoots
+      && builtins.all (f: builtins.any (r: under r f) srcRoots) srcFiles
+      && builtins.elem "builder/cli/cli.h" srcFiles
+      && !builtins.elem "README.md" srcFiles
+    )
     ++ expect "pkg-config and the Makefile's libraries" (
       builtins.elem pkgs.pkg-config p.nativeBuildInputs
       && map (d: d.name) p.buildInputs == [ "libyaml" "jansson" "libarchive" "curl" "openssl" "kmod" ]

@@ -1,9 +1,15 @@
-# nix/modules/gpu-vm-guest.nix evaluated with the stub module system and
-# stand-in packages: the list of what is wrong (empty when all is well).
+# nix/modules/gpu-vm-guest.nix evaluated with the real lib.evalModules
+# (eval-modules.nix, NixOS's option types) and stand-in packages
+# (derivation-shaped store paths): the list of what is wrong (empty when
+# all is well).
 { root }:
 
 let
-  store = name: { outPath = "/nix/store/0000000000000000000000000000000${name}"; };
+  store = name: {
+    type = "derivation";
+    name = builtins.substring 2 (-1) name;
+    outPath = "/nix/store/0000000000000000000000000000000${name}";
+  };
   pkgs = {
     nvidia-container-toolkit = store "0-nvidia-container-toolkit-1.17.5" // {
       tools = store "1-nvidia-container-toolkit-1.17.5-tools";

@@ -1,10 +1,12 @@
 # Just enough of nixpkgs for nix/*.nix and flake.nix to evaluate without
-# it: packages are bare store paths, stdenv.mkDerivation and runCommand
-# return what they were given (wrapper-env.nix turns runCommand's into the
-# builder's files and variables).
+# it: lib is the real one (lib.nix); packages are derivation-shaped store
+# paths, stdenv.mkDerivation and runCommand return what they were given
+# (wrapper-env.nix turns runCommand's into the builder's files and
+# variables).
 let
-  lib = import ./stub-lib.nix;
+  lib = import ./lib.nix;
   pkg = name: {
+    type = "derivation";
     inherit name;
     outPath = "/nix/store/00000000000000000000000000000000-${name}";
   };

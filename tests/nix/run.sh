@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Nix tests, with Debian's nix-instantiate (package nix-bin) and without
-# nixpkgs, which cannot be downloaded here. Prints TAP.
+# Nix tests, with Debian's nix-instantiate (package nix-bin), the real
+# nixpkgs lib (../shared/oracles/nixpkgs-lib, through tests/nix/lib.nix)
+# and without the rest of nixpkgs, which cannot be downloaded here: NixOS's
+# option declarations are stand-ins with NixOS's types
+# (tests/nix/nixos-options.nix), packages are stand-in store paths
+# (tests/nix/fake-pkgs.nix). Prints TAP.
 #
 #   - flake.nix, nix/ and tests/nix/ parse;
 #   - nix/from-nixos.nix (what lib.mkNetbootPackage reads from a NixOS
@@ -12,9 +16,14 @@
 #     its build step (nix/netboot-build.sh) run as Nix would run it;
 #   - every generated OUT/<host>/nixos/*.nix (these builds' and
 #     examples/*.yaml's) parses and evaluates to OUT/<host>/cmdline;
-#   - nixos/modules/vfio.nix, evaluated with a stub lib
+#   - nix/modules/vfio.nix, evaluated with lib.evalModules
 #     (tests/nix/eval-modules.nix), sets what pxeforge writes for the same
-#     hosts; nix/modules/gpu-vm-guest.nix sets up k3s, CDI, the toolkit.
+#     hosts;
+#   - priorities, order and types as NixOS merges them: mkBefore, mkAfter,
+#     mkDefault and mkForce in user modules against nixosModules.vfio and
+#     the generated boot.nix; wrong types, undeclared options and
+#     conflicting values fail the evaluation;
+#   - nix/modules/gpu-vm-guest.nix sets up k3s, CDI, the toolkit.
 #
 #   PXEFORGE=path   binary (default build/san/pxeforge)
 # shellcheck disable=SC2317 # the test functions run through check
@@ -39,8 +48,8 @@ nixi() { nix-instantiate --store dummy:// --readonly-mode "$@"; }
 # nixeval EXPR: strict, as JSON, with ROOT as the repo root.
 nixeval() { nixi --eval --strict --json --argstr root "$ROOT" -E "{ root }: $1"; }
 # JSON on stdin -> one line per element of a list / the value of a string.
-json_lines() { python3 -c 'import json,sys; [print(x) for x in json.load(sys.stdin)]'; }
-json_str() { python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin))'; }
+json_lines() { /usr/bin/python3 -c 'import json,sys; [print(x) for x in json.load(sys.stdin)]'; }
+json_str() { /usr/bin/python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin))'; }
 
 # check NAME CMD...: pass when CMD succeeds; CMD writes diagnostics to $diag.
 check() {
@@ -141,6 +150,11 @@ if ! command -v nix-instantiate >/dev/null 2>&1; then
 	fail "nix-instantiate is installed" "$diag"
 	nix_ok=0
 fi
+if [ ! -f ../shared/oracles/nixpkgs-lib/lib/default.nix ]; then
+	echo "no nixpkgs lib at ../shared/oracles/nixpkgs-lib/lib (tests/nix/lib.nix imports it)" >"$diag"
+	fail "the real nixpkgs lib is there" "$diag"
+	nix_ok=0
+fi
 if [ ! -x "$PXEFORGE" ]; then
 	echo "no pxeforge binary at $PXEFORGE (make san)" >"$diag"
 	fail "pxeforge is built" "$diag"
@@ -237,7 +251,6 @@ check "mkNetbootPackage without the VFIO settings: the build fails with pxeforge
 # the module's options and `macs`.
 with_module() { # with_module HOST: the evaluated configuration, in Nix
 	echo "import (root + \"/$T/eval-modules.nix\") { modules = [
-	  (root + \"/$T/nixos-options.nix\")
 	  (import (root + \"/$T/nixos-c4140.nix\") { inherit store; })
 	  (root + \"/nix/modules/vfio.nix\")
 	  { pxeforge.vfio = { enable = true; } // (import (root + \"/$T/vfio-hosts.nix\")).$1; }
@@ -294,7 +307,7 @@ boot_nix_matches() {
 	local got want
 	nixi --parse "$1" >/dev/null || return 1
 	got=$(nixeval "(import (root + \"/$T/eval-modules.nix\") {
-	  modules = [ (root + \"/$T/nixos-options.nix\") \"$1\" ];
+	  modules = [ \"$1\" ];
 	}).config.boot.kernelParams" | json_lines) || return 1
 	want=$(tr ' ' '\n' <"$2" | grep -v -e '^init=' -e '^initrd=' -e '^$')
 	[ "$got" = "$want" ] && return 0
@@ -342,7 +355,6 @@ module_matches() { # module_matches HOST
 	"$PXEFORGE" render "$T/vfio-hosts.yaml" --host "$1" --target nixos >"$WORK/$1.nix" || return 1
 	theirs=$(nixeval "($pick) (import \"$WORK/$1.nix\" { }).boot" | json_str) || return 1
 	ours=$(nixeval "let c = (import (root + \"/$T/eval-modules.nix\") { modules = [
-	  (root + \"/$T/nixos-options.nix\")
 	  (root + \"/nix/modules/vfio.nix\")
 	  { pxeforge.vfio = { enable = true; } // (import (root + \"/$T/vfio-hosts.nix\")).$1; }
 	]; }).config; in
@@ -355,7 +367,102 @@ for h in intel-v100 amd-4070 keeps-nvidia; do
 	check "nixosModules.vfio for $h sets what pxeforge writes for it" module_matches "$h"
 done
 
-# --- 6: nixosModules.gpuVmGuest ----------------------------------------------
+# --- 6: priorities, order and types, as NixOS merges them -------------------
+
+# The real lib.evalModules decides here: mkBefore/mkAfter order, mkDefault
+# (1000) and mkForce (50) against plain definitions (100), and the option
+# types of nix/modules/vfio.nix and nixos-options.nix reject wrong values.
+config_of() { # config_of MODULES ATTR: config.ATTR of MODULES (Nix list elements) as JSON
+	nixeval "(import (root + \"/$T/eval-modules.nix\") { modules = [ $1 ]; }).config.$2"
+}
+config_is() { # config_is MODULES ATTR JSON
+	local got
+	got=$(config_of "$1" "$2") || return 1
+	[ "$got" = "$3" ] && return 0
+	printf 'config.%s\ngot:      %s\nexpected: %s\n' "$2" "$got" "$3"
+	return 1
+}
+eval_rejects() { # eval_rejects MODULES ATTR MESSAGE: evaluation fails with MESSAGE
+	local got
+	if got=$(config_of "$1" "$2" 2>"$WORK/eval.err"); then
+		echo "config.$2 evaluated to $got"
+		return 1
+	fi
+	grep -qF -- "$3" "$WORK/eval.err" && return 0
+	echo "the evaluation failed without '$3':"
+	cat "$WORK/eval.err"
+	return 1
+}
+vfio_host() { # vfio_host HOST [SETTINGS]: nixosModules.vfio for HOST of vfio-hosts.nix
+	echo "(root + \"/nix/modules/vfio.nix\") ({ lib, ... }: { pxeforge.vfio = { enable = true; } // (import (root + \"/$T/vfio-hosts.nix\")).$1 // { ${2:-} }; })"
+}
+user() { echo "({ lib, ... }: { $1 })"; } # a user's module
+NIXOS="(import (root + \"/$T/nixos-c4140.nix\") { })"
+# the generated boot.nix of examples/c4140.yaml's host (built in section 4)
+BOOT="(/. + \"$WORK/examples/c4140/c4140/nixos/boot.nix\")"
+VFIO_PARAMS='"intel_iommu=on","iommu=pt","vfio-pci.ids=10de:1db1"'
+BOOT_PARAMS=$VFIO_PARAMS',"loglevel=4","console=tty0","console=ttyS0,115200n8","ds=nocloud;s=http://10.20.0.1/pxe/c4140/cloud-init/"'
+
+before_either_order() {
+	config_is "$NIXOS $(vfio_host intel-v100)" boot.kernelParams "[$VFIO_PARAMS,\"loglevel=4\"]" &&
+		config_is "$(vfio_host intel-v100) $NIXOS" boot.kernelParams "[$VFIO_PARAMS,\"loglevel=4\"]"
+}
+check "nixosModules.vfio's mkBefore: its kernel parameters before NixOS's, in either module order" before_either_order
+check "nixosModules.vfio's mkBefore: vfio_pci, vfio, vfio_iommu_type1 before a user's initrd modules" \
+	config_is "$(user 'boot.initrd.kernelModules = [ "nvme" ];') $(vfio_host intel-v100)" \
+	boot.initrd.kernelModules '["vfio_pci","vfio","vfio_iommu_type1","nvme"]'
+check "mkForce in a user module overrides nixosModules.vfio's kernel parameters" \
+	config_is "$NIXOS $(vfio_host intel-v100) $(user 'boot.kernelParams = lib.mkForce [ "quiet" ];')" \
+	boot.kernelParams '["quiet"]'
+force_over_boot_nix() {
+	config_is "$BOOT $(user 'boot.kernelParams = lib.mkForce [ "quiet" ];')" boot.kernelParams '["quiet"]' &&
+		config_is "$BOOT $(user 'boot.extraModprobeConfig = lib.mkForce "";')" boot.extraModprobeConfig '""' &&
+		config_is "$BOOT $(user 'boot.blacklistedKernelModules = lib.mkForce [ ];')" boot.blacklistedKernelModules '[]'
+}
+check "mkForce in a user module overrides the generated boot.nix" force_over_boot_nix
+default_yields() {
+	config_is "$BOOT $(user 'boot.blacklistedKernelModules = lib.mkDefault [ ];')" \
+		boot.blacklistedKernelModules '["nouveau"]' &&
+		config_is "$(vfio_host intel-v100 'cpu = lib.mkDefault "amd";') $(user 'pxeforge.vfio.cpu = "intel";')" \
+			boot.kernelParams "[$VFIO_PARAMS]"
+}
+check "mkDefault yields to a plain definition (the generated boot.nix's, a user's)" default_yields
+check "mkBefore and mkAfter in user modules around the generated boot.nix's kernel parameters" \
+	config_is "$(user 'boot.kernelParams = lib.mkAfter [ "quiet" ];') $BOOT $(user 'boot.kernelParams = lib.mkBefore [ "earlyprintk=ttyS0" ];')" \
+	boot.kernelParams "[\"earlyprintk=ttyS0\",$BOOT_PARAMS,\"quiet\"]"
+# Plain definitions at one priority are all kept; their order is the module
+# system's (mkBefore/mkAfter are what fix it), so either is right here.
+plain_concatenates() {
+	local got
+	got=$(config_of "$BOOT $(user 'boot.kernelParams = [ "quiet" ];')" boot.kernelParams) || return 1
+	case $got in
+	"[\"quiet\",$BOOT_PARAMS]" | "[$BOOT_PARAMS,\"quiet\"]") return 0 ;;
+	esac
+	printf 'got: %s\nexpected the generated list and "quiet", concatenated\n' "$got"
+	return 1
+}
+check "a plain user definition of kernelParams and the generated boot.nix's are both kept" plain_concatenates
+
+check "a wrong type is rejected: pxeforge.vfio.cpu = \"arm\"" \
+	eval_rejects "$(vfio_host intel-v100 'cpu = "arm";')" boot.kernelParams \
+	"A definition for option \`pxeforge.vfio.cpu' is not of type \`one of \"intel\", \"amd\"'"
+check "a wrong type is rejected: a GPU address without its PCI domain" \
+	eval_rejects "$(vfio_host intel-v100 'gpus = [ { address = "1a:00.0"; id = "10de:1db1"; } ];')" pxeforge.vfio.gpus \
+	"is not of type \`string matching the pattern"
+check "a wrong type is rejected: a kernel parameter with a space, next to the generated boot.nix" \
+	eval_rejects "$BOOT $(user 'boot.kernelParams = [ "console=tty0 quiet" ];')" boot.kernelParams \
+	"is not of type \`string, with spaces inside double quotes'"
+check "a wrong type is rejected: a string for boot.initrd.kernelModules" \
+	eval_rejects "$BOOT $(user 'boot.initrd.kernelModules = "nvme";')" boot.initrd.kernelModules \
+	"A definition for option \`boot.initrd.kernelModules' is not of type \`list of string'"
+check "an option nothing declares is rejected: boot.kernelParam" \
+	eval_rejects "$BOOT $(user 'boot.kernelParam = [ "quiet" ];')" boot.kernelParams \
+	"The option \`boot.kernelParam' does not exist"
+check "two different values for a single-valued option are rejected: networking.hostName" \
+	eval_rejects "$NIXOS $(user 'networking.hostName = "c4140-b";')" networking.hostName \
+	"The option \`networking.hostName' has conflicting definition values"
+
+# --- 7: nixosModules.gpuVmGuest ----------------------------------------------
 
 guest_ok() {
 	local got

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/out/bundle_record.h"
 #include "pxeforge/out/outtree.h"
 #include "pxeforge/package/bundle.h"

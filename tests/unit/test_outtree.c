@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/hashwrite.h"
+#include "pxeforge/lib/progress.h"
 #include "pxeforge/out/outtree.h"
 #include "tmpdir.h"
 
@@ -982,6 +984,22 @@ static void test_stream_pinned(void **state)
 	old = slurp(dst, NULL);
 	assert_string_equal(old, good);
 	outtree_release(&t);
+	/* The same pin in upper case (the profile takes either): the same
+	 * content, kept as it is. */
+	{
+		char upper[65];
+
+		for (int i = 0; i < 65; i++)
+			upper[i] = (char)toupper((unsigned char)pin[i]);
+		outtree_init(&t);
+		assert_int_equal(outtree_add_pinned(&t, "img/x", src, 0644,
+						    upper), 0);
+		assert_string_equal(t.files[0].pin, pin);
+		assert_int_equal(outtree_write(&t, dir, &ws, NULL), 0);
+		assert_int_equal(ws.rewritten, 0);
+		assert_string_equal(t.files[0].sum.sha256, pin);
+		outtree_release(&t);
+	}
 	/* The same source, another pin: not skipped, not written. */
 	outtree_init(&t);
 	assert_int_equal(outtree_add_pinned(&t, "img/x", src, 0644, other), 0);
@@ -1349,6 +1367,45 @@ static void test_gen_incremental(void **state)
 	free(src);
 }
 
+/* out/ only reports copies: the caller's start function is called for
+ * each file read from its source (label and size), and not for one left
+ * unchanged (not read at all) or held in memory. */
+static int starts;
+static uint64_t start_total;
+static char start_label[64];
+
+static void count_start(struct pf_progress *bar, const char *label,
+			uint64_t total)
+{
+	starts++;
+	start_total = total;
+	snprintf(start_label, sizeof(start_label), "%s", label);
+	progress_begin(bar, false, stderr, label, 0);
+}
+
+static void test_progress_caller(void **state)
+{
+	const char *tmp = *state;
+	char *dir = join(tmp, "out"), *src = join(tmp, "src");
+	struct pf_outtree t;
+
+	put(src, "0123456789");
+	for (int round = 0; round < 2; round++) {
+		outtree_init(&t);
+		assert_null(t.progress);
+		t.progress = count_start;
+		assert_int_equal(outtree_add(&t, "a.txt", "x", 1, 0644), 0);
+		assert_int_equal(outtree_add_file(&t, "img/src", src, 0644), 0);
+		assert_int_equal(outtree_write(&t, dir, NULL, NULL), 0);
+		outtree_release(&t);
+	}
+	assert_int_equal(starts, 1);	/* the second round read nothing */
+	assert_int_equal(start_total, 10);
+	assert_string_equal(start_label, "img/src");
+	free(dir);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1389,6 +1446,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gen_incremental, setup_tmp,
 						teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_stale_no_follow, setup_tmp,
+						teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_progress_caller, setup_tmp,
 						teardown_tmp),
 	};
 

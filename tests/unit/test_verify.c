@@ -83,6 +83,18 @@ static void test_manifest_parse(void **state)
 	outrecords_release(&r);
 	outrecords_release(&r);
 	outrecords_release(NULL);
+	/* a sha256 in upper case is the same one (lib/hex.h), kept lowercase */
+	{
+		const char *upper = "{\"files\": [{\"path\": \"z\", \"sha256\": \""
+			"0123456789ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef"
+			"\", \"size\": 7}]}";
+
+		outrecords_init(&r);
+		assert_int_equal(manifest_parse(upper, strlen(upper), &r, why,
+						sizeof(why)), 0);
+		assert_string_equal(r.v[0].sum.sha256, SHA_X);
+		outrecords_release(&r);
+	}
 }
 
 static void written_tree(const char *dir)

@@ -49,14 +49,15 @@ int hashwrite_open(struct pf_hashwrite *w, const char *target, mode_t mode);
 int hashwrite_open_in(struct pf_hashwrite *w, const char *target,
 		      const char *tmpdir, mode_t mode);
 /* From now on hashwrite_update's bytes gather in an aligned buffer of
- * 1 MiB that is written past the page cache when full (see
- * PF_DIRECT_MIN), the rest when the file ends: for a large file written
+ * 1 MiB that is written past the page cache when full (O_DIRECT:
+ * fs.h), the rest when the file ends: for a large file written
  * in small pieces (an archive). 0 or -ENOMEM. */
 int hashwrite_direct(struct pf_hashwrite *w);
 /* Hashes and writes. 0 or -errno. */
 int hashwrite_update(struct pf_hashwrite *w, const void *data, size_t len);
 /* Streams fd from its offset to EOF (from 1 MiB on, read, written and
- * hashed on three threads; after hashwrite_direct, through its stage);
+ * hashed on three threads, lib/hashring.c; after hashwrite_direct,
+ * through its stage);
  * *copied (may be NULL) counts the bytes. On a read error w->read_failed is set. w->bar
  * (set after hashwrite_open), when not NULL, is advanced against fd's
  * size. */
@@ -98,24 +99,5 @@ int sha256_hex(const void *data, size_t len, char hex[65]);
 /* Bytes this process has passed through SHA-256 so far: how tests see
  * that an unchanged input was not read again. */
 uint64_t hashwrite_hashed(void);
-
-/* The file primitives every writer shares. fs_write_all: all of data,
- * retrying short writes and EINTR; 0 or -errno. fs_mkdir_p: mkdir -p
- * (0755) for path, starting at byte `from` (the prefix before it is known
- * to exist); on failure *fail names the directory that could not be made
- * (malloc'd). */
-int fs_write_all(int fd, const void *data, size_t len);
-int fs_mkdir_p(const char *path, size_t from, char **fail);
-
-/* Large files are read and written past the page cache (O_DIRECT), in
- * buffers and at offsets aligned to PF_DIRECT_ALIGN: the kernel's copy
- * through the cache costs about as much CPU as SHA-256, and the data is
- * not read again soon. fs_set_direct: O_DIRECT on or off for fd, false
- * when the file system refuses it. fs_drop_direct: true when fd had
- * O_DIRECT and now has not (an I/O it refused may then be made again). */
-#define PF_DIRECT_MIN (16 * 1024 * 1024)
-#define PF_DIRECT_ALIGN 4096
-bool fs_set_direct(int fd, bool on);
-bool fs_drop_direct(int fd);
 
 #endif

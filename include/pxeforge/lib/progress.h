@@ -28,6 +28,19 @@ void progress_update(struct pf_progress *p, uint64_t done, uint64_t total);
 /* Last redraw and a newline, unless nothing was drawn and no byte came
  * (done <= base): a transfer that failed first leaves no bar. */
 void progress_end(struct pf_progress *p, uint64_t done, uint64_t total);
+/* How a stage that copies (out/) leaves what is shown to its caller
+ * (cli): called before a copy of total bytes named label, it starts bar
+ * with progress_begin, on or off as it decides. */
+typedef void (*pf_progress_start_fn)(struct pf_progress *bar,
+				     const char *label, uint64_t total);
+/* What cli chooses when stderr is a terminal: a bar on stderr for copies
+ * of PF_PROGRESS_MIN or more. */
+void progress_start_large(struct pf_progress *bar, const char *label,
+			  uint64_t total);
+/* bar started by start, or off when start is NULL. */
+void progress_start(pf_progress_start_fn start, struct pf_progress *bar,
+		    const char *label, uint64_t total);
+
 /* The line without label or '\r': "1.0 MiB / 2.0 MiB  50%  4.0 MiB/s
  * ETA 0:01" (rate from done - base over secs). Returns the length as
  * snprintf does. */

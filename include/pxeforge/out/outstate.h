@@ -58,11 +58,9 @@ const struct pf_outrecord *outrecords_find(const struct pf_outrecords *r,
  * NUL-terminated. 0 or -errno. */
 int outstate_slurp(const char *dir, const char *name, char **text,
 		   size_t *len);
-/* 64 lowercase hex digits and nothing else. */
-bool is_sha256_hex(const char *s);
-
 /* Parses manifest.json text: {"files":[{"path","sha256","size"}...]},
- * every path normalised, every sha256 64 lowercase hex digits. 0, -EINVAL
+ * every path normalised, every sha256 64 hex digits (either case, read
+ * as lowercase: lib/hex.h). 0, -EINVAL
  * with why (a short reason) set, or -ENOMEM. Records are sorted. */
 int manifest_parse(const char *text, size_t len, struct pf_outrecords *r,
 		   char *why, size_t whylen);
@@ -94,5 +92,13 @@ int open_below(int root, const char *rel, int flags);
  * there is not ours), then each parent up to dir that is left empty.
  * *removed is set when a file was removed. Missing is fine. 0 or -errno. */
 int remove_below(const char *dir, const char *rel, bool *removed);
+
+/* Removes from dir each file prev records (but manifest.json and the
+ * state file) that kept(path, ctx) says the tree no longer has, as
+ * remove_below does; *removed counts those removed. On failure *failed
+ * (malloc'd) names the path. 0 or -errno. */
+int outstate_remove_stale(const char *dir, const struct pf_outrecords *prev,
+			  bool (*kept)(const char *path, void *ctx), void *ctx,
+			  size_t *removed, char **failed);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "pxeforge/lib/buf.h"
 #include "pxeforge/lib/hashwrite.h"
+#include "pxeforge/lib/progress.h"
 
 /* Writes target (through the hashing writer: temp file, rename, an
  * unchanged target left alone) from the file src, one of the tree's files
@@ -42,8 +43,10 @@ struct pf_outfile {
 struct pf_outtree {
 	struct pf_outfile *files;
 	size_t n, cap;
-	bool progress;	/* a bar on stderr while a file of PF_PROGRESS_MIN
-			 * or more is copied in (outtree_init: false) */
+	/* starts the bar of each file copied in from a source: the
+	 * caller's choice (cli: progress_start_large on a terminal);
+	 * outtree_init: NULL, none */
+	pf_progress_start_fn progress;
 };
 
 void outtree_init(struct pf_outtree *t);
@@ -58,7 +61,7 @@ int outtree_add(struct pf_outtree *t, const char *path, const void *data,
 int outtree_add_file(struct pf_outtree *t, const char *path, const char *src,
 		     mode_t mode);
 /* outtree_add_file for a source whose content must have this SHA-256
- * (lowercase hex): a copy that does not is dropped, and outtree_write
+ * (64 hex digits, either case: lib/hex.h): a copy that does not is dropped, and outtree_write
  * fails with -EBADMSG, *failed naming src, st->pin_want and pin_got the
  * pin and what was read.
  * Same rules and errors. */
@@ -109,9 +112,5 @@ struct pf_outstats {
  * failed. st may be NULL. */
 int outtree_write(struct pf_outtree *t, const char *dir,
 		  struct pf_outstats *st, char **failed);
-
-/* Relative, '/'-separated, no empty, "." or ".." components: the paths
- * of the output tree and of archive entries. */
-bool path_normalised(const char *path);
 
 #endif

@@ -10,8 +10,6 @@
 
 /* A host's or VM's name: it names a directory. */
 bool profile_name_valid(const char *s);
-/* 64 hex digits, either case. */
-bool sha256_valid(const char *s);
 /* A file pxeforge fetches or copies: an http(s) URL pinned by sha256, or
  * a readable local file (local_path: resolved, NULL for a URL). key names
  * the profile key in messages: "source", "image". */
