@@ -1,12 +1,14 @@
-#include <getopt.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
 #include "cli.h"
+#include "options.h"
 #include "pxeforge/profile/schema.h"
 
-static const char schema_help[] =
+static const struct cli_command_opts schema_cli = {
+	.command = "schema",
+	.usage =
 	"usage: pxeforge schema\n"
 	"\n"
 	"Prints the JSON Schema (draft-07) of a version 1 profile on stdout,\n"
@@ -19,30 +21,20 @@ static const char schema_help[] =
 	"  # yaml-language-server: $schema=pxeforge-profile.schema.json\n"
 	"\n"
 	"The schema checks structure and types; 'pxeforge check' checks\n"
-	"everything else (MACs, PCI ids, the kernel command line, ...).\n"
-	"\n"
-	"Exit status: 0 ok, 2 usage, 3 stdout could not be written.\n";
+	"everything else (MACs, PCI ids, the kernel command line, ...).\n",
+	.epilogue =
+	"Exit status: 0 ok, 2 usage, 3 stdout could not be written.\n",
+	.min_args = 0, .max_args = 0,
+};
 
 int cmd_schema(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	json_t *schema = NULL;
-	int c, rc;
+	int nargs, code, rc;
 
-	opterr = 0;	/* the message below is the only one */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(schema_help, stdout);
-			return PF_EXIT_OK;
-		}
-		return cli_usage_error("schema", "unknown option '%s'",
-				       argv[optind - 1]);
-	}
-	if (optind < argc)
-		return cli_usage_error("schema", "too many arguments");
+	code = cli_options_parse(&schema_cli, argc, argv, NULL, &nargs);
+	if (code != CLI_PROCEED)
+		return code;
 	if (profile_schema(&schema)) {
 		cli_error("cannot build the schema: out of memory");
 		return PF_EXIT_IO;
