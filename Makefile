@@ -14,6 +14,8 @@
 #   make bench         bench/packaging.sh: pxeforge against tar+sha256sum, tar|gzip,
 #                      tar|zstd and the openssl hash floor on a 2 GiB input (a report,
 #                      not a test; not part of make check; BENCH_* variables in the script)
+#   make docs          docs/profile.md and man/pxeforge-profile.5 from docs/profile.md.in
+#                      and the key tables (`pxeforge schema`), by scripts/profile-doc.py
 #   make install       bin/pxeforge, share/man/man1/pxeforge.1 and (when the tree
 #                      has it) share/man/man5/pxeforge-profile.5 below
 #                      $(DESTDIR)$(PREFIX); PREFIX=/usr/local
@@ -149,6 +151,12 @@ bench:
 	@$(MAKE) -s --no-print-directory build/pxeforge
 	@bench/packaging.sh
 
+docs: build/pxeforge
+	$(Q)mkdir -p build/gen
+	$(Q)build/pxeforge schema >build/gen/profile.schema.json
+	$(Q)/usr/bin/python3 scripts/profile-doc.py build/gen/profile.schema.json \
+		docs/profile.md.in docs/profile.md man/pxeforge-profile.5
+
 MANDIR    = $(DESTDIR)$(PREFIX)/share/man
 
 install: build/pxeforge man/pxeforge.1
@@ -161,6 +169,6 @@ install: build/pxeforge man/pxeforge.1
 clean:
 	rm -rf build out
 
-.PHONY: all san unit-tests check demo demo-boot bench install clean FORCE
+.PHONY: all san unit-tests check demo demo-boot bench docs install clean FORCE
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -43,7 +43,8 @@ PACKAGES=(
 	cloud-init
 	python3-yaml
 	# tests/oracles/kubevirt_check.py: vm.yaml and the KubeVirt CR fragment
-	# against KubeVirt's OpenAPI schema
+	# against KubeVirt's OpenAPI schema; tests/cli/schema.bats: profiles
+	# against `pxeforge schema`
 	python3-jsonschema
 	# a real Nix evaluator for tests/nix/ (nixpkgs itself is not needed)
 	nix-bin
@@ -66,8 +67,8 @@ PACKAGES=(
 	# archive (skopeo inspect/copy oci-archive:, umoci unpack)
 	skopeo
 	umoci
-	# tests/cli/man.bats: the man pages render without warnings (groff) and
-	# read with man -l (man-db)
+	# tests/cli/man.bats and schema.bats: the man pages render without
+	# warnings (groff) and read with man -l (man-db)
 	groff-base
 	man-db
 	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M

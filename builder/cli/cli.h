@@ -28,6 +28,7 @@ int cmd_build(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_containerdisk(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 

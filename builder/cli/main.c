@@ -17,6 +17,8 @@ static const struct pf_command commands[] = {
 	  "write a KubeVirt containerDisk (OCI archive) of DISK" },
 	{ "render", cmd_render, "render PROFILE --host|--vm NAME --target T",
 	  "print one artifact to stdout (dry run)" },
+	{ "schema", cmd_schema, "schema",
+	  "print the profile's JSON Schema (for editors) to stdout" },
 	{ "secret", cmd_secret, "secret init [FILE]",
 	  "create the cluster secret (32 random bytes, mode 0600)" },
 	{ "verify", cmd_verify, "verify OUT",

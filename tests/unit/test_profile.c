@@ -21,8 +21,10 @@
 #include "pxeforge/profile/node.h"
 #include "pxeforge/profile/inputs.h"
 #include "pxeforge/profile/profile.h"
+#include "pxeforge/profile/schema.h"
 #include "pxeforge/validate/validate.h"
 #include "pxeforge/validate/values.h"
+#include "profile/profile_parser.h"
 
 #include "fixture.h"
 
@@ -1048,6 +1050,146 @@ static void image_names_and_urls(void **state)
 		"p.yaml:7:35: error: missing 'name' in 'initrds[2]'\n");
 }
 
+/* ---- the key tables and the schema made from them ------------------- */
+
+/* Every entry says where its value goes and how it is read; a required
+ * key has its message; no mapping lists a key twice. */
+static void key_tables_are_complete(void **state)
+{
+	(void)state;
+	assert_true(pk_nall >= 16);
+	for (size_t m = 0; m < pk_nall; m++) {
+		const struct pf_keymap *km = pk_all[m];
+
+		assert_non_null(km->name);
+		assert_non_null(km->doc);
+		assert_true(km->n > 0);
+		for (size_t i = 0; i < km->n; i++) {
+			const struct pf_key *k = &km->keys[i];
+
+			assert_non_null(k->name);
+			assert_non_null(k->doc);
+			for (size_t j = i + 1; j < km->n; j++)
+				assert_string_not_equal(k->name, km->keys[j].name);
+			if (k->flags & PKF_REQUIRED)
+				assert_non_null(k->missing);
+			if (k->kind == PK_MAP)
+				assert_non_null(k->map);
+			if (k->kind == PK_LIST)
+				assert_true(k->list && k->list->item &&
+					    k->list->size && k->list->item_what);
+			if (k->kind == PK_READ)
+				assert_non_null(k->read);
+			if (k->choice)
+				assert_true(k->kind == PK_STR && k->choice->n &&
+					    k->choice->what && k->choice->expected);
+		}
+		for (size_t e = 0; e < 2 && km->exclusive[0]; e++) {
+			bool found = false;
+
+			for (size_t i = 0; i < km->n; i++)
+				found |= !strcmp(km->keys[i].name, km->exclusive[e]);
+			assert_true(found);
+		}
+	}
+}
+
+/* The schema has each table's keys with their docs, its required keys,
+ * and no other keys; a VM's cloud_init lacks what a VM rejects. */
+static void schema_is_the_tables(void **state)
+{
+	json_t *schema = NULL;
+
+	(void)state;
+	assert_int_equal(profile_schema(&schema), 0);
+	assert_string_equal(json_string_value(json_object_get(schema, "$schema")),
+			    "http://json-schema.org/draft-07/schema#");
+	for (size_t m = 0; m < pk_nall; m++) {
+		const struct pf_keymap *km = pk_all[m];
+		json_t *def = m == 0 ? schema :
+			json_object_get(json_object_get(schema, "definitions"),
+					km->name);
+		json_t *props = json_object_get(def, "properties");
+		json_t *req = json_object_get(def, "required");
+		size_t nprops = 0, nreq = 0;
+
+		assert_non_null(props);
+		assert_true(json_is_false(json_object_get(def, "additionalProperties")));
+		assert_string_equal(json_string_value(json_object_get(def, "title")),
+				    km->name);
+		for (size_t i = 0; i < km->n; i++) {
+			const struct pf_key *k = &km->keys[i];
+			json_t *p = json_object_get(props, k->name);
+
+			if (km->in_vm && k->vm_reject) {
+				assert_null(p);
+				continue;
+			}
+			nprops++;
+			assert_non_null(p);
+			assert_string_equal(json_string_value(
+				json_object_get(p, "description")), k->doc);
+			if (k->flags & PKF_REQUIRED) {
+				bool listed = false;
+
+				for (size_t r = 0; r < json_array_size(req); r++)
+					listed |= !strcmp(json_string_value(
+						json_array_get(req, r)), k->name);
+				assert_true(listed);
+				nreq++;
+			}
+		}
+		assert_int_equal(json_object_size(props), nprops);
+		assert_int_equal(json_array_size(req), nreq);
+	}
+	json_decref(schema);
+}
+
+/* Without a near key the message lists them all, however many. */
+static void unknown_key_in_vm_lists_every_vm_key(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_valid_with(c, "p.yaml",
+		"hosts:\n"
+		"  - name: a\n"
+		"    macs: [\"b0:26:28:4a:10:01\"]\n"
+		"    cpu: intel\n"
+		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: vfio}]\n"
+		"vms:\n"
+		"  - name: v\n"
+		"    host: a\n"
+		"    gpus: all\n"
+		"    vcpus: 4\n"
+		"    memory: 4Gi\n"
+		"    disk: {containerdisk: registry.example/v:1}\n"
+		"    zzzzzzzzzzzz: 1\n",
+		"p.yaml:13:5: error: unknown key 'zzzzzzzzzzzz' in VM (known keys: name, host, gpus, vcpus, memory, firmware, consumer_gpu, disk, cloud_init, numa, pinning)\n");
+}
+
+/* A key a VM rejects is still read: its value's own error shows too. */
+static void vm_seed_rejected_and_checked(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_valid_with(c, "p.yaml",
+		"hosts:\n"
+		"  - name: a\n"
+		"    macs: [\"b0:26:28:4a:10:01\"]\n"
+		"    cpu: intel\n"
+		"    gpus: [{address: \"0000:1a:00.0\", id: \"10de:1db1\", role: vfio}]\n"
+		"vms:\n"
+		"  - name: v\n"
+		"    host: a\n"
+		"    gpus: all\n"
+		"    vcpus: 4\n"
+		"    memory: 4Gi\n"
+		"    disk: {containerdisk: registry.example/v:1}\n"
+		"    cloud_init: {seed: ovrlay}\n",
+		"p.yaml:13:18: error: 'seed' does not apply to VM 'v': a VM's NoCloud seed is its cloud-init disk, which KubeVirt or libvirt attaches\n"
+		"p.yaml:13:24: error: unknown seed 'ovrlay' (did you mean 'overlay'?)\n");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static void wrong_typed_items_do_not_cascade(void **state)
@@ -1166,6 +1308,10 @@ int main(void)
 		T(all_reserved_host_names),
 		T(model_named_by_pci_ids_is_accepted),
 		T(base_url_and_urls_need_a_scheme_or_a_relative_path),
+		T(key_tables_are_complete),
+		T(schema_is_the_tables),
+		T(unknown_key_in_vm_lists_every_vm_key),
+		T(vm_seed_rejected_and_checked),
 	};
 
 	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
