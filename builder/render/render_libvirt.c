@@ -12,6 +12,8 @@
 
 #include "pxeforge/render/render_vm.h"
 
+#include "render_vm_ready.h"
+
 /* The writer with a sticky error: after the first failure every call is a
  * no-op, so the document is built straight through and checked once. */
 struct xw {
@@ -328,10 +330,7 @@ int libvirt_domain_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 	unsigned long long mem;
 	int rc;
 
-	if (!vm || !vm->name || !*vm->name || !vm->vcpus || !vm->memory_bytes ||
-	    !vm->sockets ||	/* topology not planned */
-	    (vm->firmware != PF_FIRMWARE_UEFI &&
-	     vm->firmware != PF_FIRMWARE_BIOS))
+	if (!render_vm_ready(vm))
 		return -EINVAL;
 	for (size_t i = 0; i < vm->ncells; i++)
 		if (!vm->cells[i].cpus || !*vm->cells[i].cpus)

@@ -8,6 +8,8 @@
 
 #include "pxeforge/render/render_vm.h"
 
+#include "render_vm_ready.h"
+
 /* OpenNebula's template lexer (src/parsers/template_parser.l) takes a
  * quoted value as any run of non-'"' bytes or the pair \" and its parser
  * turns each \" back into '"'; nothing else is an escape. So only '"' is
@@ -144,10 +146,7 @@ int opennebula_render(const struct pf_plan_vm *vm, struct pf_buf *out)
 	};
 	int rc;
 
-	if (!vm || !vm->name || !*vm->name || !vm->vcpus || !vm->memory_bytes ||
-	    !vm->sockets ||	/* topology not planned */
-	    (vm->firmware != PF_FIRMWARE_UEFI &&
-	     vm->firmware != PF_FIRMWARE_BIOS))
+	if (!render_vm_ready(vm))
 		return -EINVAL;
 	buf_init(&b);
 	rc = buf_puts(&b, "# OpenNebula VM template written by pxeforge: "
