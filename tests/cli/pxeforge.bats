@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The command-line contract of DESIGN.md, driven through the real binary.
+# The command-line contract (docs/cli.md, docs/output-tree.md), driven through the real binary.
 
 load helpers
 
@@ -61,7 +61,7 @@ load helpers
 	assert_output --partial "missing PROFILE"
 }
 
-@test "build writes the output tree of DESIGN.md" {
+@test "build writes the output tree of docs/output-tree.md" {
 	run "$PXEFORGE" build examples/c4140.yaml -o "$TMP/out"
 	assert_success
 	for f in boot.ipxe manifest.json c4140/netboot.ipxe c4140/cmdline \
