@@ -7,7 +7,7 @@
 
 #include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/progress.h"
-#include "pxeforge/package/archive_out.h"
+#include "archive_out.h"
 
 la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *data,
 			     size_t len)

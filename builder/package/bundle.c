@@ -17,7 +17,7 @@
 #include "pxeforge/lib/progress.h"
 #include "pxeforge/out/bundle_record.h"
 #include "pxeforge/out/outstate.h"
-#include "pxeforge/package/archive_out.h"
+#include "archive_out.h"
 #include "pxeforge/package/bundle.h"
 
 

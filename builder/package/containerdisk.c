@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "pxeforge/package/archive_out.h"
+#include "archive_out.h"
 #include "pxeforge/package/containerdisk.h"
 
 #define JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)

@@ -18,7 +18,7 @@
 #include "pxeforge/fetch/fetch.h"
 #include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/progress.h"
-#include "pxeforge/package/archive_out.h"
+#include "archive_out.h"
 #include "pxeforge/package/containerdisk.h"
 
 struct layer_sink {

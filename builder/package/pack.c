@@ -14,7 +14,7 @@
 #include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/out/outtree.h"
-#include "pxeforge/package/pack.h"
+#include "pack.h"
 
 void pack_init(struct pf_pack *p)
 {

@@ -2,7 +2,7 @@
 #include <archive.h>
 #include <errno.h>
 
-#include "pxeforge/package/pack.h"
+#include "pack.h"
 
 int pack_cpio_write(struct pf_pack *p, enum pf_compress c, long long mtime,
 		    struct pf_buf *out, char **failed)

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pxeforge/package/pack.h"
+#include "pack.h"
 
 #define SECTOR		2048
 #define VD_FIRST	16	/* the volume descriptor set starts here */

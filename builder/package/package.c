@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "pxeforge/lib/secret.h"
-#include "pxeforge/package/pack.h"
+#include "pack.h"
 #include "pxeforge/package/package.h"
 #include "pxeforge/render/render.h"
 #include "pxeforge/render/targets.h"

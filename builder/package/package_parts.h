@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "pxeforge/out/outtree.h"
-#include "pxeforge/package/pack.h"
+#include "pack.h"
 #include "pxeforge/plan/plan.h"
 
 /* The mode of a file the plan made secret, or not: only applied here. */

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "pxeforge/lib/buf.h"
-#include "pxeforge/package/pack.h"
+#include "package/pack.h"
 #include "pxeforge/profile/profile.h"
 
 #include "fixture.h"

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "pxeforge/lib/buf.h"
-#include "pxeforge/package/pack.h"
+#include "package/pack.h"
 
 #include "fixture.h"
 #include "slurp.h"
