@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <yaml.h>
@@ -283,6 +284,7 @@ static int read_file(const char *path, struct pf_diag *d, char **out,
 	struct pf_mark at = { path, 0, 0 };
 	char *data = NULL;
 	size_t n = 0;
+	struct stat st;
 	FILE *fp;
 	int rc = 0;
 
@@ -292,15 +294,22 @@ static int read_file(const char *path, struct pf_diag *d, char **out,
 		diag_error(d, &at, "cannot read: %s", strerror(errno));
 		return rc;
 	}
+	/* fopen opens a directory; its read would only say EISDIR as EIO */
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		diag_error(d, &at, "cannot read: %s", strerror(EISDIR));
+		goto clean;
+	}
 	data = malloc(DOC_MAX_BYTES + 1);
 	if (!data) {
 		rc = -ENOMEM;
 		goto clean;
 	}
+	errno = 0;
 	n = fread(data, 1, DOC_MAX_BYTES + 1, fp);
 	if (ferror(fp)) {
-		rc = -EIO;
-		diag_error(d, &at, "cannot read: %s", strerror(EIO));
+		rc = errno ? -errno : -EIO;
+		diag_error(d, &at, "cannot read: %s", strerror(-rc));
 		goto clean;
 	}
 	if (n > DOC_MAX_BYTES) {

@@ -55,6 +55,17 @@ load helpers
 	assert_output --partial "nope.yaml: error: cannot read: No such file or directory"
 }
 
+@test "check or build of a directory says so (exit 3), and build writes nothing" {
+	mkdir "$TMP/dir.yaml"
+	run "$PXEFORGE" check "$TMP/dir.yaml"
+	assert_failure 3
+	assert_output "$TMP/dir.yaml: error: cannot read: Is a directory"
+	run "$PXEFORGE" build "$TMP/dir.yaml" -o "$TMP/out"
+	assert_failure 3
+	assert_output "$TMP/dir.yaml: error: cannot read: Is a directory"
+	[ ! -e "$TMP/out" ]
+}
+
 @test "check without PROFILE is a usage error" {
 	run "$PXEFORGE" check
 	assert_failure 2
