@@ -2,7 +2,7 @@
 # Memory checks under valgrind on the non-sanitized build. Prints TAP.
 #
 # Runs, each one TAP line:
-#   --help                                         expect exit 0
+#   --help, schema                                 expect exit 0
 #   for every examples/*.yaml:
 #     check EXAMPLE                                expect exit 0
 #     build EXAMPLE -o TMP                         expect exit 0
@@ -35,9 +35,10 @@ BIN=${VALGRIND_PXEFORGE:-build/pxeforge}
 case $BIN in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 TIMEOUT=${VALGRIND_TIMEOUT:-600}
 
+# A missing prerequisite is a failure, not a skip.
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "1..1"
-	echo "ok 1 - valgrind # skip valgrind not installed"
+	echo "not ok 1 - valgrind is installed (scripts/deps.sh installs it)"
 	exit 0
 fi
 
@@ -49,6 +50,7 @@ runs=()
 add() { local IFS=$'\t'; runs+=("$*"); }
 
 add 0 --help
+add 0 schema
 for ex in examples/*.yaml; do
 	[ -f "$ex" ] || continue
 	add 0 check "$ex"
@@ -134,8 +136,9 @@ if [ -n "$tree" ]; then
 fi
 
 # With no example and no bad case there is nothing meaningful to check.
-if [ "${#runs[@]}" -eq 1 ]; then
-	echo "1..0 # skip no examples/*.yaml and no tests/bad/*.yaml yet"
+if [ "${#runs[@]}" -eq 2 ]; then
+	echo "1..1"
+	echo "not ok 1 - examples/*.yaml and tests/bad/*.yaml exist"
 	exit 0
 fi
 
