@@ -14,13 +14,6 @@
 
 #include "plan_artifacts.h"
 
-void nocloud_init(struct pf_nocloud *nc)
-{
-	buf_init(&nc->user_data);
-	buf_init(&nc->meta_data);
-	buf_init(&nc->network_config);
-}
-
 void nocloud_release(struct pf_nocloud *nc)
 {
 	if (!nc)

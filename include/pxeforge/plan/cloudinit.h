@@ -70,7 +70,6 @@ void cloudinit_release(struct pf_cloudinit *ci);
 /* The user-data holds the node's identity (SSH host key, k3s password). */
 bool cloudinit_has_identity(const struct pf_cloudinit *ci);
 
-void nocloud_init(struct pf_nocloud *nc);
 /* Wipes user-data (it holds the identity), frees all; NULL is fine. */
 void nocloud_release(struct pf_nocloud *nc);
 
