@@ -11,6 +11,7 @@
 
 #include "checks.h"
 #include "pxeforge/lib/pciid.h"
+#include "pxeforge/lib/strindex.h"
 #include "pxeforge/validate/cmdline.h"
 #include "pxeforge/validate/validate.h"
 #include "pxeforge/validate/values.h"
@@ -357,11 +358,90 @@ static void check_epoch(const struct pf_profile *p, struct pf_diag *d)
 			   s);
 }
 
-void profile_validate(const struct pf_profile *p, const struct pf_profile_inputs *in,
-		      struct pf_diag *d)
+/* A MAC as compared (lowercase, ':'), and where it was written. */
+struct mac_at {
+	char norm[18];
+	size_t host, mac;
+};
+
+static void report_duplicate_name(const struct pf_profile *p, size_t i,
+				  size_t first_i, struct pf_diag *d)
 {
 	char first[4096];
 
+	diag_error(d, &p->hosts[i].name.mark, "duplicate host name '%s' (first at %s)",
+		   p->hosts[i].name.s,
+		   mark_format(&p->hosts[first_i].name.mark, first, sizeof(first)));
+}
+
+static void report_duplicate_mac(const struct pf_profile *p, const struct mac_at *at,
+				 const struct mac_at *first_at, struct pf_diag *d)
+{
+	const struct pf_host *o = &p->hosts[first_at->host];
+	char first[4096];
+
+	diag_error(d, &p->hosts[at->host].macs.v[at->mac].mark,
+		   "duplicate MAC address '%s' (first at %s, host '%s')",
+		   p->hosts[at->host].macs.v[at->mac].s,
+		   mark_format(&o->macs.v[first_at->mac].mark, first, sizeof(first)),
+		   o->name.s ? o->name.s : "?");
+}
+
+/* Host names and MACs seen twice, each reported where it is repeated and
+ * citing its first place; one pass with hash indexes (issue 19: pairwise
+ * it took 50 s for 20,000 hosts). 0 or -ENOMEM. */
+static int check_duplicates(const struct pf_profile *p, struct pf_diag *d)
+{
+	struct pf_strindex names, macs;
+	struct mac_at *at = NULL;
+	size_t nmacs = 0, n = 0;
+	int rc = -ENOMEM;
+
+	strindex_init(&names);
+	strindex_init(&macs);
+	for (size_t i = 0; i < p->nhosts; i++)
+		nmacs += p->hosts[i].macs.n;
+	at = calloc(nmacs ? nmacs : 1, sizeof(*at));
+	if (!at)
+		goto out;
+	for (size_t i = 0; i < p->nhosts; i++) {
+		const struct pf_host *h = &p->hosts[i];
+		size_t first = i;
+		int found;
+
+		if (h->name.s) {
+			found = strindex_add_or_find(&names, h->name.s, &first);
+			if (found < 0)
+				goto out;
+			if (found)
+				report_duplicate_name(p, i, first, d);
+		}
+		for (size_t m = 0; m < h->macs.n; m++) {
+			if (!mac_valid(h->macs.v[m].s))
+				continue;
+			mac_normalise(h->macs.v[m].s, at[n].norm);
+			at[n].host = i;
+			at[n].mac = m;
+			first = n;
+			found = strindex_add_or_find(&macs, at[n].norm, &first);
+			if (found < 0)
+				goto out;
+			if (found)
+				report_duplicate_mac(p, &at[n], &at[first], d);
+			n++;
+		}
+	}
+	rc = 0;
+out:
+	strindex_release(&names);
+	strindex_release(&macs);
+	free(at);
+	return rc;
+}
+
+void profile_validate(const struct pf_profile *p, const struct pf_profile_inputs *in,
+		      struct pf_diag *d)
+{
 	check_epoch(p, d);
 	check_bootfiles(&p->defaults, in, d);
 	if (p->base_url.s && (!url_valid(p->base_url.s) ||
@@ -371,46 +451,8 @@ void profile_validate(const struct pf_profile *p, const struct pf_profile_inputs
 			   p->base_url.s);
 	for (size_t i = 0; i < p->nhosts; i++)
 		check_host(&p->hosts[i], in, d);
-	for (size_t i = 0; i < p->nhosts; i++) {
-		const struct pf_host *h = &p->hosts[i];
-
-		for (size_t j = 0; j < i && h->name.s; j++) {
-			if (p->hosts[j].name.s &&
-			    strcmp(p->hosts[j].name.s, h->name.s) == 0) {
-				diag_error(d, &h->name.mark,
-					   "duplicate host name '%s' (first at %s)",
-					   h->name.s,
-					   mark_format(&p->hosts[j].name.mark, first, sizeof(first)));
-				break;
-			}
-		}
-		for (size_t m = 0; m < h->macs.n; m++) {
-			char a[18], b[18];
-			bool dup = false;
-
-			if (!mac_valid(h->macs.v[m].s))
-				continue;
-			mac_normalise(h->macs.v[m].s, a);
-			for (size_t j = 0; j <= i && !dup; j++) {
-				const struct pf_host *o = &p->hosts[j];
-				size_t end = j == i ? m : o->macs.n;
-
-				for (size_t k = 0; k < end && !dup; k++) {
-					if (!mac_valid(o->macs.v[k].s))
-						continue;
-					mac_normalise(o->macs.v[k].s, b);
-					if (strcmp(a, b) != 0)
-						continue;
-					dup = true;
-					diag_error(d, &h->macs.v[m].mark,
-						   "duplicate MAC address '%s' (first at %s, host '%s')",
-						   h->macs.v[m].s,
-						   mark_format(&o->macs.v[k].mark, first, sizeof(first)),
-						   o->name.s ? o->name.s : "?");
-				}
-			}
-		}
-	}
+	if (check_duplicates(p, d))
+		diag_error(d, NULL, "out of memory while looking for duplicate hosts and MACs");
 	validate_vms(p, in, d);
 	validate_nodes(p, in, d);
 }
