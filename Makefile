@@ -14,6 +14,10 @@
 #   make bench         bench/packaging.sh: pxeforge against tar+sha256sum, tar|gzip,
 #                      tar|zstd and the openssl hash floor on a 2 GiB input (a report,
 #                      not a test; not part of make check; BENCH_* variables in the script)
+#   make bench-fleet   bench/fleet.sh: check, render and build of generated 1,000- and
+#                      10,000-host inventories against the tar -xf && sync I/O floor,
+#                      rebuilds, verdicts against issue 15's targets (a report;
+#                      BENCH_FLEET_ARGS="--quick" or sizes, BENCH_* in the script)
 #   make docs          docs/profile.md and man/pxeforge-profile.5 from docs/profile.md.in
 #                      and the key tables (`pxeforge schema`), by scripts/profile-doc.py
 #   make install       bin/pxeforge, share/man/man1/pxeforge.1 and (when the tree
@@ -151,6 +155,11 @@ bench:
 	@$(MAKE) -s --no-print-directory build/pxeforge
 	@bench/packaging.sh
 
+bench-fleet:
+	@scripts/deps.sh
+	@$(MAKE) -s --no-print-directory build/pxeforge
+	@bench/fleet.sh $(BENCH_FLEET_ARGS)
+
 docs: build/pxeforge
 	$(Q)mkdir -p build/gen
 	$(Q)build/pxeforge schema >build/gen/profile.schema.json
@@ -169,6 +178,6 @@ install: build/pxeforge man/pxeforge.1
 clean:
 	rm -rf build out
 
-.PHONY: all san unit-tests check demo demo-boot bench docs install clean FORCE
+.PHONY: all san unit-tests check demo demo-boot bench bench-fleet docs install clean FORCE
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

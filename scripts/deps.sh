@@ -71,7 +71,8 @@ PACKAGES=(
 	# warnings (groff) and read with man -l (man-db)
 	groff-base
 	man-db
-	# bench/packaging.sh (make bench): peak RSS via /usr/bin/time -f %M
+	# bench/packaging.sh (make bench) and bench/fleet.sh (make bench-fleet):
+	# peak RSS via /usr/bin/time -f %M
 	time
 )
 
