@@ -167,7 +167,7 @@ collect() { # KEY
 	if [ "$s" = timeout ]; then
 		WALL[$1]=">$TIMEOUT"; RANGE[$1]=-; CPU[$1]=-; RSS[$1]=-
 	else
-		read -r WALL[$1] RANGE[$1] CPU[$1] RSS[$1] <<<"$s"
+		read -r "WALL[$1]" "RANGE[$1]" "CPU[$1]" "RSS[$1]" <<<"$s"
 	fi
 }
 
@@ -175,7 +175,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 LARGE=${SIZES[-1]}
 MID=$((LARGE / 2))
 MIDNAME=$(printf 'node%05d' "$MID")
-NOOP= CHANGED= OUTSIDE=
+NOOP="" CHANGED="" OUTSIDE=""
 for n in "${SIZES[@]}"; do
 	gen "$n" >"p$n.yaml"
 	last=$(printf 'node%05d' $((n - 1)))
