@@ -84,3 +84,16 @@ int strindex_add_or_find(struct pf_strindex *ix, const char *key, size_t *val)
 	ix->n++;
 	return 0;
 }
+
+int strindex_find(const struct pf_strindex *ix, const char *key, size_t *val)
+{
+	const struct pf_strindex_slot *s;
+
+	if (!ix->cap)
+		return 0;
+	s = probe(ix->v, ix->cap, key, fnv1a(key));
+	if (!s->key)
+		return 0;
+	*val = s->val;
+	return 1;
+}

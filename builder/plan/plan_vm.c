@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "pxeforge/lib/pciid.h"
+#include "pxeforge/lib/strindex.h"
 #include "pxeforge/plan/plan.h"
 #include "pxeforge/plan/vm.h"
 #include "pxeforge/validate/derive.h"
@@ -219,10 +220,11 @@ static int plan_pins(const struct pf_vm *vm, struct pf_plan_vm *pv)
 	return 0;
 }
 
+/* h: the VM's host (the first of its name), or NULL */
 static int plan_vm(const struct pf_plan *plan, const struct pf_vm *vm,
-		   const unsigned char *key, struct pf_plan_vm *pv)
+		   const struct pf_host *h, const unsigned char *key,
+		   struct pf_plan_vm *pv)
 {
-	const struct pf_host *h = profile_host_find(plan->profile, vm->host.s);
 	int rc;
 
 	cloudinit_init(&pv->cloudinit);
@@ -251,17 +253,34 @@ static int plan_vm(const struct pf_plan *plan, const struct pf_vm *vm,
 int plan_vms(struct pf_plan *plan, const unsigned char *key)
 {
 	const struct pf_profile *p = plan->profile;
-	int rc = 0;
+	struct pf_strindex hosts;	/* name -> first host: profile_host_find, once */
+	int rc = -ENOMEM;
 
 	if (!p->nvms)
 		return 0;
+	strindex_init(&hosts);
 	plan->vms = calloc(p->nvms, sizeof(*plan->vms));
 	if (!plan->vms)
-		return -ENOMEM;
+		goto out;
+	for (size_t i = 0; i < p->nhosts; i++) {
+		size_t first = i;
+
+		if (p->hosts[i].name.s &&
+		    strindex_add_or_find(&hosts, p->hosts[i].name.s, &first) < 0)
+			goto out;
+	}
+	rc = 0;
 	for (size_t i = 0; i < p->nvms && !rc; i++) {
-		rc = plan_vm(plan, &p->vms[i], key, &plan->vms[i]);
+		const char *name = p->vms[i].host.s;
+		size_t h;
+
+		rc = plan_vm(plan, &p->vms[i],
+			     name && strindex_find(&hosts, name, &h) ? &p->hosts[h] : NULL,
+			     key, &plan->vms[i]);
 		plan->nvms = i + 1;
 	}
+out:
+	strindex_release(&hosts);
 	return rc;
 }
 

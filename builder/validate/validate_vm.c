@@ -11,6 +11,7 @@
 #include "checks.h"
 #include "pxeforge/lib/buf.h"
 #include "pxeforge/lib/pciid.h"
+#include "pxeforge/lib/strindex.h"
 #include "pxeforge/lib/suggest.h"
 #include "pxeforge/lib/units.h"
 #include "pxeforge/validate/derive.h"
@@ -25,7 +26,65 @@ struct vm_state {
 	size_t ngpus;
 	unsigned vcpus;		/* 0: not given or invalid */
 	uint64_t memory;
+	size_t same_name;	/* an earlier VM of this name, or SIZE_MAX */
 };
+
+/* Lookups over all hosts and VMs, made once: each VM's checks would
+ * otherwise scan every host and every earlier VM (quadratic in a fleet
+ * with a VM per host). */
+struct vm_lookup {
+	struct pf_strindex hosts;	/* name -> first host of that name */
+	struct pf_strindex vms;		/* name -> first VM of that name */
+	size_t *gpu_base;		/* per host: its GPUs' first slot in owner */
+	size_t *owner;			/* per host GPU: 1 + the first VM taking it, or 0 */
+};
+
+static void lookup_release(struct vm_lookup *lk)
+{
+	strindex_release(&lk->hosts);
+	strindex_release(&lk->vms);
+	free(lk->gpu_base);
+	free(lk->owner);
+}
+
+/* 0 or -ENOMEM (lk released). */
+static int lookup_init(const struct pf_profile *p, struct vm_lookup *lk)
+{
+	size_t ngpus = 0;
+	int rc = -ENOMEM;
+
+	strindex_init(&lk->hosts);
+	strindex_init(&lk->vms);
+	lk->owner = NULL;
+	lk->gpu_base = calloc(p->nhosts ? p->nhosts : 1, sizeof(*lk->gpu_base));
+	if (!lk->gpu_base)
+		goto out;
+	for (size_t i = 0; i < p->nhosts; i++) {
+		size_t first = i;
+
+		lk->gpu_base[i] = ngpus;
+		ngpus += p->hosts[i].ngpus;
+		if (p->hosts[i].name.s &&
+		    strindex_add_or_find(&lk->hosts, p->hosts[i].name.s, &first) < 0)
+			goto out;
+	}
+	lk->owner = calloc(ngpus ? ngpus : 1, sizeof(*lk->owner));
+	if (lk->owner)
+		rc = 0;
+out:
+	if (rc)
+		lookup_release(lk);
+	return rc;
+}
+
+/* profile_host_find, through the index: the first host of that name. */
+static const struct pf_host *lookup_host(const struct pf_profile *p,
+					 const struct vm_lookup *lk, const char *name)
+{
+	size_t i;
+
+	return name && strindex_find(&lk->hosts, name, &i) ? &p->hosts[i] : NULL;
+}
 
 /* "1024Gi": the largest unit that divides bytes. */
 static const char *quantity_format(uint64_t bytes, char buf[32])
@@ -150,8 +209,8 @@ static void check_disk(const struct pf_vm *vm, const struct pf_profile_inputs *i
 			   k->libvirt_path.s);
 }
 
-static void check_host_ref(const struct pf_profile *p, struct vm_state *st,
-			   struct pf_diag *d)
+static void check_host_ref(const struct pf_profile *p, const struct vm_lookup *lk,
+			   struct vm_state *st, struct pf_diag *d)
 {
 	const struct pf_vm *vm = st->vm;
 	const char **names, *hint;
@@ -160,7 +219,7 @@ static void check_host_ref(const struct pf_profile *p, struct vm_state *st,
 
 	if (!vm->host.s)
 		return;
-	st->host = profile_host_find(p, vm->host.s);
+	st->host = lookup_host(p, lk, vm->host.s);
 	if (st->host)
 		return;
 	names = calloc(p->nhosts ? p->nhosts : 1, sizeof(*names));
@@ -348,7 +407,17 @@ static void check_pinning(const struct vm_state *st, struct pf_diag *d)
 
 /* Names unique among VMs and apart from hosts' (hostname and identity
  * derive from them); a GPU goes to one VM. */
-static void check_across(const struct pf_profile *p,
+/* Where the lookup keeps the owner of a host's GPU (gpu points into
+ * host->gpus, as vm_gpus gives it). */
+static size_t *gpu_owner(const struct pf_profile *p, const struct vm_lookup *lk,
+			 const struct pf_host *host, const struct pf_gpu *gpu)
+{
+	if (!host || gpu < host->gpus || gpu >= host->gpus + host->ngpus)
+		return NULL;
+	return &lk->owner[lk->gpu_base[host - p->hosts] + (size_t)(gpu - host->gpus)];
+}
+
+static void check_across(const struct pf_profile *p, struct vm_lookup *lk,
 			 const struct vm_state *vms, size_t i,
 			 struct pf_diag *d)
 {
@@ -356,38 +425,38 @@ static void check_across(const struct pf_profile *p,
 	const struct pf_host *same;
 	char first[4096];
 
-	for (size_t j = 0; j < i && vm->name.s; j++) {
-		if (!p->vms[j].name.s || strcmp(p->vms[j].name.s, vm->name.s))
-			continue;
+	if (vms[i].same_name != SIZE_MAX)
 		diag_error(d, &vm->name.mark,
 			   "duplicate VM name '%s' (first at %s)", vm->name.s,
-			   mark_format(&p->vms[j].name.mark, first,
+			   mark_format(&p->vms[vms[i].same_name].name.mark, first,
 				       sizeof(first)));
-		break;
-	}
-	same = profile_host_find(p, vm->name.s);
+	same = lookup_host(p, lk, vm->name.s);
 	if (same)
 		diag_error(d, &vm->name.mark,
 			   "VM name '%s' is also a host's name (at %s); a node's hostname and identity derive from its name",
 			   vm->name.s,
 			   mark_format(&same->name.mark, first, sizeof(first)));
+	/* the first VM that took a GPU owns it; a later one is told so */
 	for (size_t g = 0; g < vms[i].ngpus; g++) {
 		const struct pf_gpu *gpu = vms[i].gpus[g];
-		bool taken = false;
+		size_t *owner = gpu_owner(p, lk, vms[i].host, gpu);
+		const struct pf_vm *o;
 
-		for (size_t j = 0; j < i && !taken; j++) {
-			const struct pf_vm *o = vms[j].vm;
-
-			for (size_t k = 0; k < vms[j].ngpus && !taken; k++)
-				taken = vms[j].gpus[k] == gpu;
-			if (taken)
-				diag_error(d, gpu_mark(vm, gpu),
-					   "GPU '%s' of host '%s' is already taken by VM '%s' (at %s); a device goes to one VM",
-					   gpu->pci.address.s, vms[i].host->name.s,
-					   vm_label(o),
-					   mark_format(gpu_mark(o, gpu), first,
-						       sizeof(first)));
+		if (!owner)
+			continue;
+		if (!*owner) {
+			*owner = i + 1;
+			continue;
 		}
+		if (*owner - 1 == i)
+			continue;
+		o = vms[*owner - 1].vm;
+		diag_error(d, gpu_mark(vm, gpu),
+			   "GPU '%s' of host '%s' is already taken by VM '%s' (at %s); a device goes to one VM",
+			   gpu->pci.address.s, vms[i].host->name.s,
+			   vm_label(o),
+			   mark_format(gpu_mark(o, gpu), first,
+				       sizeof(first)));
 	}
 }
 
@@ -409,28 +478,43 @@ void validate_vms(const struct pf_profile *p, const struct pf_profile_inputs *in
 		  struct pf_diag *d)
 {
 	struct vm_state *vms = calloc(p->nvms ? p->nvms : 1, sizeof(*vms));
+	struct vm_lookup lk;
 
-	if (!vms) {
+	if (!vms || lookup_init(p, &lk)) {
 		diag_error(d, &p->vms_mark, "out of memory");
+		free(vms);
 		return;
 	}
 	for (size_t i = 0; i < p->nvms; i++) {
 		struct vm_state *st = &vms[i];
+		size_t first = i;
 
 		st->vm = &p->vms[i];
+		st->same_name = SIZE_MAX;
+		if (st->vm->name.s) {
+			int found = strindex_add_or_find(&lk.vms, st->vm->name.s, &first);
+
+			if (found < 0) {
+				diag_error(d, &st->vm->mark, "out of memory");
+				break;
+			}
+			if (found)
+				st->same_name = first;
+		}
 		if (!st->vm->mark.file)
 			continue;
 		check_scalars(st, d);
 		check_disk(st->vm, in, d);
-		check_host_ref(p, st, d);
+		check_host_ref(p, &lk, st, d);
 		if (vm_gpus(st->vm, st->host, d, &st->gpus, &st->ngpus))
 			diag_error(d, &st->vm->mark, "out of memory");
 		check_numa(st, d);
 		check_pinning(st, d);
 		check_hugepages(st, d);
-		check_across(p, vms, i, d);
+		check_across(p, &lk, vms, i, d);
 	}
 	for (size_t i = 0; i < p->nvms; i++)
 		free(vms[i].gpus);
 	free(vms);
+	lookup_release(&lk);
 }

@@ -19,5 +19,7 @@ void strindex_release(struct pf_strindex *ix);
 /* key present: 1 and *val set to the number it was added with; absent:
  * added with *val, 0; -ENOMEM (the index unchanged). */
 int strindex_add_or_find(struct pf_strindex *ix, const char *key, size_t *val);
+/* key present: 1 and *val set; absent: 0, *val untouched. */
+int strindex_find(const struct pf_strindex *ix, const char *key, size_t *val);
 
 #endif
