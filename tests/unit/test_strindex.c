@@ -40,6 +40,16 @@ static void test_first_wins(void **state)
 		assert_int_equal(v, i);
 	}
 	assert_int_equal(ix.n, NKEYS);
+	/* find: present keys give their first number, absent ones leave
+	 * val alone and are not added */
+	v = 12345678;
+	assert_int_equal(strindex_find(&ix, "node49999", &v), 1);
+	assert_int_equal(v, 49999);
+	v = 12345678;
+	assert_int_equal(strindex_find(&ix, "node50000", &v), 0);
+	assert_int_equal(strindex_find(&ix, "node0000", &v), 0);
+	assert_int_equal(v, 12345678);
+	assert_int_equal(ix.n, NKEYS);
 	v = 7;
 	assert_int_equal(strindex_add_or_find(&ix, "node1", &v), 0);
 	v = 8;
@@ -50,6 +60,8 @@ static void test_first_wins(void **state)
 	strindex_release(&ix);
 	assert_null(ix.v);
 	assert_int_equal(ix.n, 0);
+	/* an empty index finds nothing */
+	assert_int_equal(strindex_find(&ix, "node1", &v), 0);
 	strindex_release(NULL);
 	free(keys);
 }
