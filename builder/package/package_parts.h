@@ -23,7 +23,8 @@ int package_add(struct pf_outtree *t, const void *data, size_t len,
 	__attribute__((format(printf, 5, 6)));
 
 /* The plan's NoCloud payload of ci into OUT/<dir>/cloud-init/
- * {user-data,meta-data,network-config} and OUT/<dir>/cidata.iso, and as
+ * {user-data,meta-data,network-config}, OUT/<dir>/cidata.iso when the
+ * plan says so (ci->cidata), and as
  * the seed into overlay unless NULL; modes as the plan decided. -errno,
  * *failed as for package_tree. */
 int package_nocloud(const struct pf_plan *plan, const char *dir,
