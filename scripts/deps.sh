@@ -74,6 +74,8 @@ PACKAGES=(
 	# bench/packaging.sh (make bench) and bench/fleet.sh (make bench-fleet):
 	# peak RSS via /usr/bin/time -f %M
 	time
+	# tests/cli/fleet_build.bats: xmllint reads a VM's domain.xml back
+	libxml2-utils
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -3,6 +3,7 @@
 #ifndef PXEFORGE_CLI_H
 #define PXEFORGE_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "pxeforge/plan/plan.h"
@@ -37,6 +38,37 @@ int cmd_verify(int argc, char **argv);
 int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan);
 void cli_unload(struct pf_profile *profile, struct pf_plan *plan);
+/* cli_load for check --host (cmd "check"): the n names must be hosts of
+ * the profile (else a usage error with the closest name, PF_EXIT_USAGE);
+ * the whole profile is validated, fleet-wide rules and every host, but
+ * of the problems only those outside the entries of the hosts not named
+ * (and of their VMs) are printed, the others counted in one line. n 0:
+ * cli_load. */
+int cli_load_hosts(const char *path, const char *cmd,
+		   const char *const *names, size_t n,
+		   struct pf_profile **profile, struct pf_plan **plan);
+
+/* builder/cli/cli_hosts.c. Each name of names (n) is a host of p; else
+ * reports the first that is not, with the closest host name, and
+ * returns PF_EXIT_USAGE (PF_EXIT_IO: out of memory). */
+int cli_hosts_known(const char *cmd, const struct pf_profile *p,
+		    const char *const *names, size_t n);
+/* The entries of p's hosts and VMs, each marked named or not: a VM is
+ * named with its host. 0 or -ENOMEM. */
+struct cli_entries;
+int cli_entries_new(const struct pf_profile *p, const char *const *names,
+		    size_t n, struct cli_entries **e);
+void cli_entries_free(struct cli_entries *e);
+/* diag_print_some's show (ctx: the entries): at is not inside the entry
+ * of a host or VM that is not named. */
+bool cli_entries_show(const struct pf_mark *at, void *ctx);
+/* --host NAME (n of them) of cmd: *filter selects those hosts and their
+ * VMs (NULL when n is 0). PF_EXIT_OK, PF_EXIT_USAGE after an unknown name
+ * was reported with the closest host name, PF_EXIT_IO out of memory. */
+struct pf_package_filter;
+int cli_select_hosts(const char *cmd, const struct pf_plan *plan,
+		     const char *const *names, size_t n,
+		     struct pf_package_filter **filter);
 /* "2 hosts" or "1 host, 1 VM": what a plan holds, for summaries. */
 void cli_print_counts(FILE *fp, const struct pf_plan *plan);
 

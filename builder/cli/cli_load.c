@@ -32,7 +32,16 @@ void cli_print_counts(FILE *fp, const struct pf_plan *plan)
 int cli_load(const char *path, struct pf_profile **profile,
 	     struct pf_plan **plan)
 {
+	return cli_load_hosts(path, NULL, NULL, 0, profile, plan);
+}
+
+int cli_load_hosts(const char *path, const char *cmd,
+		   const char *const *names, size_t n,
+		   struct pf_profile **profile, struct pf_plan **plan)
+{
 	struct pf_diag *d = diag_new();
+	struct cli_entries *shown = NULL;
+	size_t hidden;
 	struct pf_profile_inputs *in = NULL;
 	struct pf_profile *p = NULL;
 	struct pf_plan *pl = NULL;
@@ -65,6 +74,16 @@ int cli_load(const char *path, struct pf_profile **profile,
 		code = PF_EXIT_IO;
 		goto clean;
 	}
+	if (n) {
+		code = cli_hosts_known(cmd, p, names, n);
+		if (code)
+			goto clean;
+		rc = cli_entries_new(p, names, n, &shown);
+		if (rc) {
+			code = PF_EXIT_IO;
+			goto clean;
+		}
+	}
 	rc = profile_inputs_read(p, &in);
 	if (rc) {
 		code = PF_EXIT_IO;
@@ -88,7 +107,12 @@ int cli_load(const char *path, struct pf_profile **profile,
 	p = NULL;
 	pl = NULL;
 clean:
-	diag_print(d, stderr);
+	hidden = diag_print_some(d, stderr, shown ? cli_entries_show : NULL,
+				 shown);
+	if (hidden)
+		cli_error("%zu more problem%s in the entries of hosts not named by --host (check without --host lists them)",
+			  hidden, hidden == 1 ? "" : "s");
+	cli_entries_free(shown);
 	if (code == PF_EXIT_IO && rc == -ENOMEM)
 		cli_error("out of memory");
 	plan_free(pl);
@@ -104,3 +128,4 @@ void cli_unload(struct pf_profile *profile, struct pf_plan *plan)
 	profile_free(profile);
 	pciid_cleanup();
 }
+

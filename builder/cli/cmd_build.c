@@ -4,16 +4,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pxeforge/package/bundle.h"
 #include "cli.h"
 #include "options.h"
 #include "pxeforge/out/inputs.h"
+#include "pxeforge/out/outstate.h"
+#include "pxeforge/package/filter.h"
 #include "pxeforge/package/package.h"
 
 struct build_values {
 	const char *output, *bundle, *cache;
+	struct cli_args hosts;
 	bool quiet;
 };
 
@@ -32,6 +36,11 @@ static const struct cli_option build_options[] = {
 	CLI_OPT_ARG('c', "cache", "DIR", struct build_values, cache,
 		    "where downloads are kept by their sha256 (default:\n"
 		    "$XDG_CACHE_HOME/pxeforge or ~/.cache/pxeforge)"),
+	CLI_OPT_LIST('H', "host", "NAME", struct build_values, hosts,
+		     "build only this host (repeatable): its files, its\n"
+		     "VMs' and the fleet-wide ones (boot.ipxe, kubevirt/),\n"
+		     "which come from the whole profile; the other hosts'\n"
+		     "and VMs' files in OUT are left as they are"),
 	CLI_OPT_FLAG('q', "quiet", struct build_values, quiet,
 		     "no progress bar, no summary line (the bar is drawn\n"
 		     "only when stderr is a terminal)"),
@@ -40,7 +49,8 @@ static const struct cli_option build_options[] = {
 static const struct cli_command_opts build_cli = {
 	.command = "build",
 	.usage =
-	"usage: pxeforge build PROFILE [-o OUT] [--bundle FILE] [--cache DIR] [-q]\n"
+	"usage: pxeforge build PROFILE [-o OUT] [--host NAME]... [--bundle FILE]\n"
+	"                      [--cache DIR] [-q]\n"
 	"\n"
 	"Validates PROFILE and writes every artifact for every host into OUT\n"
 	"(default: out):\n"
@@ -57,7 +67,8 @@ static const struct cli_command_opts build_cli = {
 	"                                 cloud_init seed: overlay, the NoCloud seed\n"
 	"  OUT/<host>/cloud-init/         user-data (0600), meta-data, network-config:\n"
 	"                                 NoCloud payloads for hosts with cloud_init\n"
-	"  OUT/<host>/cidata.iso          the same seed on a volume labelled cidata\n"
+	"  OUT/<host>/cidata.iso          the same seed on a volume labelled cidata,\n"
+	"                                 only with cloud_init seed: iso (virtual media)\n"
 	"  OUT/<host>/<kernel, initrds>   the files whose 'source' the profile gives\n"
 	"  OUT/vms/<vm>/                  per VM (vms[]): vm.yaml (KubeVirt, with a\n"
 	"                                 containerdisk), domain.xml (libvirt),\n"
@@ -76,6 +87,12 @@ static const struct cli_command_opts build_cli = {
 	"naming the URL or file and why, and leaves OUT and the cache as they\n"
 	"were.\n"
 	"\n"
+	"With --host, the named hosts' files and those of the VMs that take\n"
+	"their GPUs are rendered and written; boot.ipxe and kubevirt/ are\n"
+	"rendered from the whole profile; every file an earlier build wrote for\n"
+	"another host or VM of the profile is left as it is. An unknown name is\n"
+	"a usage error (exit 2) with the closest host name.\n"
+	"\n"
 	"Nothing is written unless the whole profile is valid. Each file is\n"
 	"hashed while it is written to a temporary name and renamed; unchanged\n"
 	"files are left as they are (mtime too). Files an earlier build wrote\n"
@@ -84,11 +101,70 @@ static const struct cli_command_opts build_cli = {
 	"Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH, else\n"
 	"the profile's source_date_epoch, else 0.\n",
 	.epilogue =
-	"Exit status: 0 ok, 1 invalid profile, 2 usage, 3 I/O error.\n",
+	"Exit status: 0 ok, 1 invalid profile, 2 usage (an unknown --host too),\n"
+	"3 I/O error.\n",
 	.options = build_options,
 	.noptions = sizeof(build_options) / sizeof(build_options[0]),
 	.args = "PROFILE", .min_args = 1, .max_args = 1,
 };
+
+/* Where the build's chunks go, one host's files at a time: for now into
+ * one tree that outtree_write writes at the end. The streaming writer
+ * takes this place (outwriter_put), nothing else changes. */
+static int build_put(struct pf_outtree *chunk, void *ctx, char **failed)
+{
+	return package_sink_tree(chunk, ctx, failed);
+}
+
+/* With --host: only the inputs of the selected hosts and VMs are
+ * fetched and written; the others' copies in OUT are kept (carry_kept). */
+static void inputs_keep_selected(struct pf_inputs *in,
+				 const struct pf_package_filter *f)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < in->n; i++) {
+		if (package_filter_keeps(in->v[i].out, (void *)f)) {
+			free(in->v[i].out);
+			free(in->v[i].path);
+			continue;
+		}
+		in->v[k++] = in->v[i];
+	}
+	in->n = k;
+}
+
+/* With --host, until the writer carries an earlier build's files over
+ * itself (its keep_prev): each file the state of out records that the
+ * filter keeps goes into t as a copy of itself, which the hashing writer
+ * finds unchanged and leaves alone (inode, mtime), instead of removing
+ * it as a file this build did not write. 0 or -errno. */
+static int carry_kept(const char *out, const struct pf_package_filter *f,
+		      struct pf_outtree *t)
+{
+	struct pf_outrecords prev;
+	int rc;
+
+	outrecords_init(&prev);
+	rc = outstate_load(out, &prev);
+	for (size_t i = 0; i < prev.n && !rc; i++) {
+		char *full = NULL;
+		struct stat st;
+
+		if (!package_filter_keeps(prev.v[i].path, (void *)f))
+			continue;
+		if (asprintf(&full, "%s/%s", out, prev.v[i].path) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode))
+			rc = outtree_add_file(t, prev.v[i].path, full,
+					      st.st_mode & 07777);
+		free(full);
+	}
+	outrecords_release(&prev);
+	return rc;
+}
 
 int cmd_build(int argc, char **argv)
 {
@@ -104,6 +180,7 @@ int cmd_build(int argc, char **argv)
 	struct pf_outtree tree;
 	struct pf_profile *p = NULL;
 	struct pf_plan *plan = NULL;
+	struct pf_package_filter *only = NULL;
 	char *failed = NULL;
 	bool quiet;
 	int nargs, rc, code;
@@ -112,19 +189,33 @@ int cmd_build(int argc, char **argv)
 	inputs_init(&inputs);
 	code = cli_options_parse(&build_cli, argc, argv, &o, &nargs);
 	if (code != CLI_PROCEED)
-		return code;
+		goto clean;
+	if (o.hosts.nomem) {
+		cli_error("out of memory");
+		code = PF_EXIT_IO;
+		goto clean;
+	}
 	out = o.output;
 	bundle = o.bundle;
 	quiet = o.quiet;
-	if (!*out)
-		return cli_usage_error("build", "empty output directory");
-	if (bundle && bundle_format(bundle) == PF_BUNDLE_UNKNOWN)
-		return cli_usage_error("build", "bundle '%s' must end in %s",
+	if (!*out) {
+		code = cli_usage_error("build", "empty output directory");
+		goto clean;
+	}
+	if (bundle && bundle_format(bundle) == PF_BUNDLE_UNKNOWN) {
+		code = cli_usage_error("build", "bundle '%s' must end in %s",
 				       bundle, PF_BUNDLE_EXTENSIONS);
+		goto clean;
+	}
 	code = cli_load(argv[1], &p, &plan);
+	if (!code)
+		code = cli_select_hosts("build", plan, o.hosts.v, o.hosts.n,
+					&only);
 	if (code)
-		return code;
-	rc = package_tree(plan, &tree, &failed);
+		goto clean;
+	rc = package_stream(plan, only, build_put, &tree, &failed);
+	if (!rc)
+		outtree_sort(&tree);
 	if (rc) {
 		if (failed)
 			cli_error("cannot read '%s': %s", failed, strerror(-rc));
@@ -138,13 +229,17 @@ int cmd_build(int argc, char **argv)
 	fo.progress = !quiet && isatty(STDERR_FILENO);
 	tree.progress = fo.progress ? progress_start_large : NULL;
 	rc = inputs_collect(plan, &inputs);
+	if (!rc && only)
+		inputs_keep_selected(&inputs, only);
 	if (!rc)
 		rc = inputs_resolve(&inputs, &fo, &bad_input, &why);
 	if (!rc)
 		rc = inputs_add(&inputs, &tree);
 	if (!rc)
-		rc = package_vm_containerdisks(plan, &inputs, fo.progress,
+		rc = package_vm_containerdisks(plan, only, &inputs, fo.progress,
 					       &tree, &cdisk_opts);
+	if (!rc && only)
+		rc = carry_kept(out, only, &tree);
 	if (rc) {
 		if (bad_input && bad_input->is_url)
 			cli_error("cannot fetch '%s': %s", bad_input->source,
@@ -174,6 +269,8 @@ int cmd_build(int argc, char **argv)
 	}
 	if (!quiet) {
 		fputs("pxeforge: ", stderr);
+		if (only)
+			fprintf(stderr, "%zu of ", package_filter_hosts(only));
 		cli_print_counts(stderr, plan);
 		fprintf(stderr, ", %zu files in %s/ (%zu rewritten", st.files,
 			out, st.rewritten);
@@ -197,6 +294,8 @@ int cmd_build(int argc, char **argv)
 			br.sum.size, br.sum.sha256,
 			br.replaced ? "" : " (unchanged)");
 clean:
+	package_filter_free(only);
+	free(o.hosts.v);
 	free(cdisk_opts);
 	free(why);
 	inputs_release(&inputs);

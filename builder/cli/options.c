@@ -12,7 +12,7 @@
 
 /* Every command has -h, --help; it comes after the table's own options. */
 static const struct cli_option help_option = {
-	"help", 'h', NULL, 0, "this text",
+	"help", 'h', NULL, 0, "this text", false,
 };
 
 const struct cli_option cli_quiet_option[1] = {
@@ -42,7 +42,17 @@ static void set_value(const struct cli_option *o, void *values,
 {
 	char *field = (char *)values + o->offset;
 
-	if (o->arg)
+	if (o->repeat) {
+		struct cli_args *l = (struct cli_args *)(void *)field;
+		const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+		if (!v) {
+			l->nomem = true;
+			return;
+		}
+		v[l->n++] = arg;
+		l->v = v;
+	} else if (o->arg)
 		*(const char **)(void *)field = arg;
 	else
 		*(bool *)(void *)field = true;

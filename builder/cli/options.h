@@ -14,12 +14,23 @@ struct cli_option {
 	const char *arg;	/* "OUT" for an option with an argument, NULL for a flag */
 	size_t offset;		/* in the command's values: const char * or bool */
 	const char *help;	/* for --help; '\n' starts a continuation line */
+	bool repeat;		/* may be given again: offset is a struct cli_args */
+};
+
+/* The values of a repeatable option, in order; they point into argv.
+ * The command frees v. nomem: one did not fit (out of memory). */
+struct cli_args {
+	const char **v;
+	size_t n;
+	bool nomem;
 };
 
 #define CLI_OPT_ARG(s, l, meta, type, field, text) \
-	{ (l), (s), (meta), offsetof(type, field), (text) }
+	{ (l), (s), (meta), offsetof(type, field), (text), false }
+#define CLI_OPT_LIST(s, l, meta, type, field, text) \
+	{ (l), (s), (meta), offsetof(type, field), (text), true }
 #define CLI_OPT_FLAG(s, l, type, field, text) \
-	{ (l), (s), NULL, offsetof(type, field), (text) }
+	{ (l), (s), NULL, offsetof(type, field), (text), false }
 
 struct cli_command_opts {
 	const char *command;	/* "build": in messages and the --help hint */

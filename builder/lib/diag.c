@@ -145,6 +145,15 @@ static bool said_before(const struct pf_diag *d, size_t i)
 
 void diag_print(struct pf_diag *d, FILE *fp)
 {
+	diag_print_some(d, fp, NULL, NULL);
+}
+
+size_t diag_print_some(struct pf_diag *d, FILE *fp,
+		       bool (*show)(const struct pf_mark *at, void *ctx),
+		       void *ctx)
+{
+	size_t hidden = 0;
+
 	/* Sorting in place keeps printing allocation-free; seq keeps it stable. */
 	if (d->n)
 		qsort(d->v, d->n, sizeof(*d->v), msg_cmp);
@@ -155,9 +164,14 @@ void diag_print(struct pf_diag *d, FILE *fp)
 
 		if (said_before(d, i))
 			continue;
+		if (show && !show(&at, ctx)) {
+			hidden++;
+			continue;
+		}
 		fprintf(fp, "%s: %s: %s\n", mark_format(&at, place, sizeof(place)),
 			m->sev == PF_ERROR ? "error" : "warning", m->text);
 	}
 	if (d->oom)
 		fprintf(fp, "pxeforge: error: out of memory while reporting problems\n");
+	return hidden;
 }

@@ -1,7 +1,7 @@
-/* package: every rendered artifact of a plan into the output tree — per
- * host the files the target table marks, its NoCloud files and its initrd
- * overlay; the dispatcher; the VMs (package_vm.c). Modes and secrecy are
- * the plan's; package applies them. */
+/* package: every rendered artifact of a plan, host by host into a sink —
+ * per host the files the target table marks, its NoCloud files and its
+ * initrd overlay; then each VM (package_vm.c); then the fleet-wide files.
+ * Modes and secrecy are the plan's; package applies them. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "pxeforge/lib/secret.h"
 #include "pack.h"
+#include "pxeforge/package/filter.h"
 #include "pxeforge/package/package.h"
 #include "pxeforge/render/render.h"
 #include "pxeforge/render/targets.h"
@@ -133,23 +134,74 @@ static int package_host(const struct pf_plan *plan,
 	return rc;
 }
 
+/* One chunk: filled by fill, sorted, handed to sink, released whatever
+ * happened, so that only one host's (or VM's) files are in memory. */
+static int chunk_emit(struct pf_outtree *chunk, int fill_rc,
+		      pf_package_sink sink, void *ctx, char **failed)
+{
+	int rc = fill_rc;
+
+	if (!rc) {
+		outtree_sort(chunk);
+		rc = sink(chunk, ctx, failed);
+	}
+	outtree_release(chunk);
+	return rc;
+}
+
+int package_stream(const struct pf_plan *plan,
+		   const struct pf_package_filter *only, pf_package_sink sink,
+		   void *ctx, char **failed)
+{
+	struct pf_outtree chunk;
+	struct pf_buf b;
+	int rc = 0;
+
+	*failed = NULL;
+	outtree_init(&chunk);
+	buf_init(&b);
+	for (size_t i = 0; i < plan->nhosts && !rc; i++)
+		if (package_filter_host(only, &plan->hosts[i]))
+			rc = chunk_emit(&chunk, package_host(plan,
+					&plan->hosts[i], &chunk, failed),
+					sink, ctx, failed);
+	for (size_t i = 0; i < plan->nvms && !rc; i++)
+		if (package_filter_vm(only, &plan->vms[i]))
+			rc = chunk_emit(&chunk, package_vm(plan, &plan->vms[i],
+					&chunk, failed), sink, ctx, failed);
+	/* the fleet-wide files, always from the whole plan */
+	if (!rc)
+		rc = render_dispatcher(plan, &b);
+	if (!rc)
+		rc = package_add(&chunk, b.data, b.len, 0644, "boot.ipxe");
+	if (!rc)
+		rc = package_vms_fleet(plan, &chunk);
+	rc = chunk_emit(&chunk, rc, sink, ctx, failed);
+	buf_release(&b);
+	return rc;
+}
+
+int package_sink_tree(struct pf_outtree *chunk, void *ctx, char **failed)
+{
+	struct pf_outtree *t = ctx;
+	int rc = 0;
+
+	(void)failed;
+	for (size_t i = 0; i < chunk->n && !rc; i++) {
+		const struct pf_outfile *f = &chunk->files[i];
+
+		rc = f->data ? outtree_add(t, f->path, f->data, f->len, f->mode) :
+			       -EINVAL;	/* package makes files in memory only */
+	}
+	return rc;
+}
+
 int package_tree(const struct pf_plan *plan, struct pf_outtree *t,
 		 char **failed)
 {
-	struct pf_buf b;
-	int rc;
+	int rc = package_stream(plan, NULL, package_sink_tree, t, failed);
 
-	*failed = NULL;
-	buf_init(&b);
-	rc = render_dispatcher(plan, &b);
-	if (!rc)
-		rc = package_add(t, b.data, b.len, 0644, "boot.ipxe");
-	for (size_t i = 0; i < plan->nhosts && !rc; i++)
-		rc = package_host(plan, &plan->hosts[i], t, failed);
-	if (!rc)
-		rc = package_vms(plan, t, failed);
 	if (!rc)
 		outtree_sort(t);
-	buf_release(&b);
 	return rc;
 }

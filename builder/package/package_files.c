@@ -26,7 +26,8 @@ int package_add(struct pf_outtree *t, const void *data, size_t len,
 	return rc;
 }
 
-/* One NoCloud file into OUT/<dir>/cloud-init/, the cidata volume and,
+/* One NoCloud file into OUT/<dir>/cloud-init/, the cidata volume (unless
+ * NULL) and,
  * when the seed travels in an initrd overlay, that overlay. */
 static int nocloud_add(const char *dir, const char *name,
 		       const struct pf_buf *b, mode_t mode,
@@ -38,7 +39,7 @@ static int nocloud_add(const char *dir, const char *name,
 
 	rc = package_add(t, b->data, b->len, mode, "%s/cloud-init/%s", dir,
 			 name);
-	if (!rc)
+	if (!rc && iso)
 		rc = pack_add_data(iso, name, b->data, b->len, mode);
 	if (!rc && overlay) {
 		if (asprintf(&path, PF_NOCLOUD_SEED_DIR "/%s", name) < 0)
@@ -55,7 +56,7 @@ int package_nocloud(const struct pf_plan *plan, const char *dir,
 {
 	const struct pf_nocloud *nc = &ci->payload;
 	mode_t mode = package_mode(ci->secret);
-	struct pf_pack iso;
+	struct pf_pack iso, *vol = ci->cidata ? &iso : NULL;
 	struct pf_buf b;
 	int rc;
 
@@ -63,17 +64,17 @@ int package_nocloud(const struct pf_plan *plan, const char *dir,
 		return -EINVAL;	/* not planned */
 	pack_init(&iso);
 	buf_init(&b);
-	rc = nocloud_add(dir, "user-data", &nc->user_data, mode, t, &iso,
+	rc = nocloud_add(dir, "user-data", &nc->user_data, mode, t, vol,
 			 overlay);
 	if (!rc)
 		rc = nocloud_add(dir, "meta-data", &nc->meta_data,
-				 package_mode(false), t, &iso, overlay);
+				 package_mode(false), t, vol, overlay);
 	if (!rc && nc->network_config.len)
 		rc = nocloud_add(dir, "network-config", &nc->network_config,
-				 package_mode(false), t, &iso, overlay);
-	if (!rc)
+				 package_mode(false), t, vol, overlay);
+	if (!rc && ci->cidata)
 		rc = pack_iso_write(&iso, "cidata", plan->mtime, &b, failed);
-	if (!rc)
+	if (!rc && ci->cidata)
 		rc = package_add(t, b.data, b.len, mode, "%s/cidata.iso", dir);
 	secret_wipe(b.data, b.len);
 	buf_release(&b);

@@ -23,16 +23,20 @@ int package_add(struct pf_outtree *t, const void *data, size_t len,
 	__attribute__((format(printf, 5, 6)));
 
 /* The plan's NoCloud payload of ci into OUT/<dir>/cloud-init/
- * {user-data,meta-data,network-config} and OUT/<dir>/cidata.iso, and as
+ * {user-data,meta-data,network-config}, OUT/<dir>/cidata.iso when the
+ * plan says so (ci->cidata), and as
  * the seed into overlay unless NULL; modes as the plan decided. -errno,
  * *failed as for package_tree. */
 int package_nocloud(const struct pf_plan *plan, const char *dir,
 		    const struct pf_cloudinit *ci, struct pf_pack *overlay,
 		    struct pf_outtree *t, char **failed);
 
-/* OUT/vms/<vm>/… and OUT/kubevirt/permitted-host-devices.yaml for every
- * VM of the plan (package_vm.c). */
-int package_vms(const struct pf_plan *plan, struct pf_outtree *t,
-		char **failed);
+/* OUT/vms/<vm>/… of one VM (package_vm.c). -errno, *failed as for
+ * package_tree. */
+int package_vm(const struct pf_plan *plan, const struct pf_plan_vm *vm,
+	       struct pf_outtree *t, char **failed);
+/* OUT/kubevirt/permitted-host-devices.yaml: every VM's devices, when the
+ * plan has VMs. 0 or -errno. */
+int package_vms_fleet(const struct pf_plan *plan, struct pf_outtree *t);
 
 #endif

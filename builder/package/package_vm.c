@@ -10,13 +10,14 @@
 #include "pxeforge/lib/secret.h"
 #include "pxeforge/out/inputs.h"
 #include "pxeforge/package/containerdisk.h"
+#include "pxeforge/package/filter.h"
 #include "pxeforge/package/package.h"
 #include "pxeforge/render/render_vm.h"
 
 #include "package_parts.h"
 
-static int package_vm(const struct pf_plan *plan, const struct pf_plan_vm *vm,
-		      struct pf_outtree *t, char **failed)
+int package_vm(const struct pf_plan *plan, const struct pf_plan_vm *vm,
+	       struct pf_outtree *t, char **failed)
 {
 	struct pf_buf b;
 	char *dir;
@@ -51,19 +52,15 @@ static int package_vm(const struct pf_plan *plan, const struct pf_plan_vm *vm,
 	return rc;
 }
 
-int package_vms(const struct pf_plan *plan, struct pf_outtree *t,
-		char **failed)
+int package_vms_fleet(const struct pf_plan *plan, struct pf_outtree *t)
 {
 	struct pf_buf b;
-	int rc = 0;
+	int rc;
 
 	if (!plan->nvms)
 		return 0;
-	for (size_t i = 0; i < plan->nvms && !rc; i++)
-		rc = package_vm(plan, &plan->vms[i], t, failed);
 	buf_init(&b);
-	if (!rc)
-		rc = kubevirt_permitted_render(plan->vms, plan->nvms, &b);
+	rc = kubevirt_permitted_render(plan->vms, plan->nvms, &b);
 	if (!rc)
 		rc = package_add(t, b.data, b.len, 0644,
 				 "kubevirt/permitted-host-devices.yaml");
@@ -92,6 +89,7 @@ static int cdisk_gen(void *ctx, const char *src, const char *target,
 }
 
 int package_vm_containerdisks(const struct pf_plan *plan,
+			      const struct pf_package_filter *only,
 			      const struct pf_inputs *in, bool progress,
 			      struct pf_outtree *t, struct pf_cdisk_opts **ctx)
 {
@@ -106,7 +104,7 @@ int package_vm_containerdisks(const struct pf_plan *plan,
 		const struct pf_input *disk = NULL;
 		char *from = NULL, *path = NULL, *recipe = NULL;
 
-		if (!vm->build_containerdisk)
+		if (!vm->build_containerdisk || !package_filter_vm(only, vm))
 			continue;
 		if (asprintf(&from, "vms/%s/%s", vm->name, vm->disk_file) < 0)
 			return -ENOMEM;

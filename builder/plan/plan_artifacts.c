@@ -60,10 +60,17 @@ int plan_artifacts(struct pf_plan *plan)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < plan->nhosts && !rc; i++)
-		rc = plan_nocloud(&plan->hosts[i].cloudinit);
+	for (size_t i = 0; i < plan->nhosts && !rc; i++) {
+		struct pf_cloudinit *ci = &plan->hosts[i].cloudinit;
+
+		rc = plan_nocloud(ci);
+		/* a netbooted host reads its seed from the overlay or the
+		 * URL; only BMC virtual media boots from the volume */
+		ci->cidata = ci->enabled && ci->seed == PF_SEED_ISO;
+	}
 	for (size_t i = 0; i < plan->nvms && !rc; i++) {
 		rc = plan_nocloud(&plan->vms[i].cloudinit);
+		plan->vms[i].cloudinit.cidata = plan->vms[i].cloudinit.enabled;
 		if (!rc)
 			rc = plan_guest_topology(&plan->vms[i]);
 		if (!rc)

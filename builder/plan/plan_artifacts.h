@@ -11,7 +11,7 @@
  * user-data and network-config go in a Secret named <vm>-cloud-init. */
 #define PF_KV_INLINE_MAX 2048
 
-/* Every host's and VM's NoCloud payload and file secrecy, the VMs' guest
+/* Every host's and VM's NoCloud payload, file secrecy and cidata volume, the VMs' guest
  * CPU topology and KubeVirt resources. 0, -ENOMEM, -EINVAL (a payload that cannot be
  * made, e.g. a build without its cloud-init fragments). */
 int plan_artifacts(struct pf_plan *plan);

@@ -63,19 +63,19 @@ const struct pf_keymap pk_network = {
 	.off_mark = OF(struct pf_net_cfg, mark),
 };
 
-static const char *const seeds[] = { "overlay", "url" };
-static const int seed_values[] = { PF_SEED_OVERLAY, PF_SEED_URL };
+static const char *const seeds[] = { "overlay", "url", "iso" };
+static const int seed_values[] = { PF_SEED_OVERLAY, PF_SEED_URL, PF_SEED_ISO };
 
 #define NO_SEED_IN_VM "does not apply to VM '%s': a VM's NoCloud seed is its cloud-init disk, which KubeVirt or libvirt attaches"
 
 static const struct pf_key cloud_init_keys[] = {
 	{ .name = "seed", .kind = PK_STR, .off = OF(struct pf_cloudinit_cfg, seed),
 	  .choice = &(const struct pf_choice){
-		  .what = "seed", .expected = "'overlay' or 'url'",
-		  .names = seeds, .values = seed_values, .n = 2,
+		  .what = "seed", .expected = "'overlay', 'url' or 'iso'",
+		  .names = seeds, .values = seed_values, .n = 3,
 		  .off_v = OF(struct pf_cloudinit_cfg, seed_v) },
 	  .vm_reject = NO_SEED_IN_VM, .dflt = "overlay",
-	  .doc = "overlay: the seed rides in the initrd overlay; url: the node fetches it from seed_url" },
+	  .doc = "overlay: the seed rides in the initrd overlay; url: the node fetches it from seed_url; iso: OUT/<host>/cidata.iso, for BMC virtual media (cloud-init finds the volume by its label, cidata)" },
 	{ .name = "seed_url", .kind = PK_STR,
 	  .off = OF(struct pf_cloudinit_cfg, seed_url), .vm_reject = NO_SEED_IN_VM,
 	  .doc = "where OUT/ is served for seeds (default: base_url); given, seed defaults to url" },

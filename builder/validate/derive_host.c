@@ -151,8 +151,8 @@ static int host_seed(const struct pf_profile *p, const struct pf_host *h,
 		       "seed_url '%s' is not an http:// or https:// URL", url->s);
 		return -EINVAL;
 	}
-	if (f->seed == PF_SEED_OVERLAY)
-		return 0;
+	if (f->seed == PF_SEED_OVERLAY || f->seed == PF_SEED_ISO)
+		return 0;	/* iso: found by its label, no URL */
 	/* base_url as the scripts use it: without its trailing '/' */
 	if (!url->s && p->base_url.s && !(base_url = base_url_trimmed(p)))
 		return -ENOMEM;

@@ -230,8 +230,12 @@ token-file: /var/lib/rancher/k3s/server/token"
 }
 
 @test "the cidata ISO reads back with xorriso: label cidata, the three files, same bytes" {
-	build "$(fixture agent-v3)" "$TMP/out"
-	build "$(fixture server)" "$TMP/srv"
+	# seed: iso (for BMC virtual media): in the defaults, and on a host
+	sed -i 's/^  cloud_init:$/&\n    seed: iso/' "$(fixture agent-v3)"
+	sed -i 's/^    cloud_init:$/&\n      seed: iso/' "$(fixture server)"
+	grep -c 'seed: iso' "$TMP/agent-v3.yaml" "$TMP/server.yaml"
+	build "$TMP/agent-v3.yaml" "$TMP/out"
+	build "$TMP/server.yaml" "$TMP/srv"
 	for d in "$TMP/out/node-a" "$TMP/srv/k3s-server"; do
 		run xorriso -indev "$d/cidata.iso" -pvd_info
 		assert_success
@@ -251,6 +255,29 @@ token-file: /var/lib/rancher/k3s/server/token"
 			cmp "$TMP/x/$f" "$d/cloud-init/$f"
 		done
 	done
+}
+
+@test "seed: iso: no seed on the kernel line or in an overlay; other seeds get no cidata.iso" {
+	# c4140 (VFIO, so an overlay) with its seed_url and seed: iso
+	cp -r examples "$TMP/ex"
+	sed -i 's|^      seed_url: .*|&\n      seed: iso|' "$TMP/ex/c4140.yaml"
+	grep -q '^      seed: iso' "$TMP/ex/c4140.yaml"
+	build "$TMP/ex/c4140.yaml" "$TMP/iso"
+	[ -f "$TMP/iso/c4140/cidata.iso" ]
+	assert_equal "$(stat -c %a "$TMP/iso/c4140/cidata.iso")" 600
+	run grep -c 'ds=nocloud' "$TMP/iso/c4140/cmdline"
+	assert_output 0
+	run bsdtar -tf "$TMP/iso/c4140/overlay.cpio.gz"
+	assert_success
+	assert_line etc/modprobe.d/vfio.conf
+	refute_output --partial var/lib/cloud/seed
+	# the overlay (default) and url seeds: nothing boots from a volume
+	build "$(fixture agent-v3)" "$TMP/ovl"
+	build examples/c4140.yaml "$TMP/url"
+	run find "$TMP/ovl" "$TMP/url" -name cidata.iso -not -path '*/vms/*'
+	assert_success
+	assert_output ''
+	[ -f "$TMP/url/vms/c4140-gpu/cidata.iso" ]
 }
 
 @test "seed: overlay (the default) puts the seed into the initrd overlay" {
@@ -350,8 +377,8 @@ out_err() {
 	p=$(fixture agent-v3)
 	out_err build build "$p" -o "$TMP/out"
 	[ "$status" -eq 0 ]
-	for f in node-a/cloud-init/user-data node-a/cidata.iso node-a/overlay.cpio.gz \
-		node-b/cloud-init/user-data node-b/cidata.iso node-b/overlay.cpio.gz; do
+	for f in node-a/cloud-init/user-data node-a/overlay.cpio.gz \
+		node-b/cloud-init/user-data node-b/overlay.cpio.gz; do
 		assert_equal "$f $(stat -c %a "$TMP/out/$f")" "$f 600"
 		run grep -F "\"$f\"" "$TMP/out/manifest.json"
 		assert_failure
@@ -365,7 +392,7 @@ out_err() {
 	build examples/c4140.yaml "$TMP/c4140"
 	assert_equal "$(stat -c %a "$TMP/c4140/c4140/overlay.cpio.gz")" 644
 	grep -qF '"path": "c4140/overlay.cpio.gz"' "$TMP/c4140/manifest.json"
-	assert_equal "$(stat -c %a "$TMP/c4140/c4140/cidata.iso")" 600
+	assert_equal "$(stat -c %a "$TMP/c4140/vms/c4140-gpu/cidata.iso")" 600
 
 	secrets_of "$TMP/out/node-a/cloud-init/user-data" "$TMP/cluster.key" >"$TMP/secrets"
 	[ "$(wc -l <"$TMP/secrets")" -ge 4 ] || fail "too few secrets found"

@@ -3,6 +3,7 @@
 #ifndef PXEFORGE_DIAG_H
 #define PXEFORGE_DIAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -33,6 +34,11 @@ size_t diag_errors(const struct pf_diag *d);
 size_t diag_warnings(const struct pf_diag *d);
 /* Prints all messages sorted by file, line, col (stable), one per line. */
 void diag_print(struct pf_diag *d, FILE *fp);
+/* diag_print of the messages show accepts (at: each one's place); the
+ * number of the others (a repeated message counts once). */
+size_t diag_print_some(struct pf_diag *d, FILE *fp,
+		       bool (*show)(const struct pf_mark *at, void *ctx),
+		       void *ctx);
 /* "file:line:col" (or less) into buf; for messages that cite another place. */
 const char *mark_format(const struct pf_mark *m, char *buf, size_t size);
 

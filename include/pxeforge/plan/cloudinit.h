@@ -63,6 +63,9 @@ struct pf_cloudinit {
 	bool secret;		/* user-data and cidata.iso hold the identity */
 	bool overlay_secret;	/* the host's initrd overlay carries the
 				 * seed, and so the identity */
+	bool cidata;		/* OUT/<node>/cidata.iso is written: VMs
+				 * (their hypervisor attaches it) and hosts
+				 * with seed: iso (BMC virtual media) */
 };
 
 void cloudinit_init(struct pf_cloudinit *ci);

@@ -87,7 +87,7 @@ struct pf_nixos {
 
 /* cloud_init: in defaults and per host; a host's keys override the
  * defaults' one by one (k3s and network key by key too). */
-enum pf_seed { PF_SEED_UNSET, PF_SEED_OVERLAY, PF_SEED_URL };
+enum pf_seed { PF_SEED_UNSET, PF_SEED_OVERLAY, PF_SEED_URL, PF_SEED_ISO };
 enum pf_k3s_role { PF_K3S_UNSET, PF_K3S_AGENT, PF_K3S_SERVER };
 
 struct pf_k3s_cfg {
@@ -113,7 +113,7 @@ struct pf_net_cfg {
 struct pf_cloudinit_cfg {
 	bool given;
 	struct pf_mark mark;
-	struct pf_str seed;		/* overlay (default) or url */
+	struct pf_str seed;		/* overlay (default), url or iso */
 	enum pf_seed seed_v;
 	struct pf_str seed_url;
 	struct pf_strv ssh_authorized_keys;
