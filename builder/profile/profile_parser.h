@@ -44,6 +44,8 @@ enum pk_type {
 	PT_BOOTFILE,	/* a name, or a mapping of map */
 	PT_BOOTFILES,	/* a list of those */
 	PT_ALL_OR_LIST,	/* "all" or a list of strings */
+	PT_STRINGS,	/* a list of strings */
+	PT_GROUPS,	/* a mapping of names to groups */
 };
 
 /* A value from a closed set (compared without case) and the enum value

@@ -201,7 +201,9 @@ static void read_str(struct parser *P, const struct pf_node *v,
 	    !((k->flags & PKF_LOCAL) && strstr(s->s, "://"))) {
 		char **path = AT(obj, k->off_path, char *);
 
-		*path = pp_resolve_path(P->p->path, s->s);
+		/* an included file's paths are relative to that file */
+		*path = pp_resolve_path(s->mark.file ? s->mark.file :
+					P->p->path, s->s);
 		if (!*path)
 			pp_fail(P, -ENOMEM);
 	}
