@@ -138,6 +138,7 @@ static int attach_hosts(struct parser *P, const struct expanded *E)
 		if (kp == E->dparams_all)
 			continue;
 		h->has_defaults_params = true;
+		h->defaults_params_node = kp;
 		h->defaults_params.given = true;
 		h->defaults_params.mark = kp ? kp->mark : h->mark;
 		if (!kp || !kp->n)

@@ -137,6 +137,7 @@ struct pf_host {
 	/* defaults' kernel_params left after this host's '-name' removals */
 	bool has_defaults_params;
 	struct pf_strv defaults_params;
+	const struct pf_node *defaults_params_node;	/* the same, or NULL */
 };
 
 /* A GPU VM (vms[]): takes vfio GPUs of one host. Parsed by profile_vm.c. */
