@@ -51,4 +51,7 @@ int fleet_merge_host(struct fleet *F, const struct pf_node *n,
 		     const struct pf_node *dparams, struct pf_node **out,
 		     const struct pf_node **dparams_out);
 
+/* Resolves the groups no host named, for their errors. */
+int fleet_check_unused_groups(struct fleet *F);
+
 #endif

@@ -114,22 +114,92 @@ static void report_unknown(struct fleet *F, const struct pf_node *item)
 static int apply_groups(struct fleet *F, const struct pf_node *refs,
 			struct pf_node *dst);
 
-static void reject_host_keys(struct fleet *F, const struct fleet_group *g)
+static bool group_key(const char *name)
 {
-	for (size_t i = 0; i < g->value->n; i++) {
-		const struct pf_node *key = g->value->pairs[i].key;
+	if (!strcmp(name, "name") || !strcmp(name, "macs"))
+		return false;
+	for (size_t k = 0; k < pk_host.n; k++)
+		if (!strcmp(name, pk_host.keys[k].name))
+			return true;
+	return false;
+}
 
+/* "unknown key 'x' in group 'g' (did you mean ...)", as for a host */
+static void unknown_key(struct fleet *F, const struct fleet_group *g,
+			const struct pf_node *key)
+{
+	const char **names = calloc(pk_host.n, sizeof(*names));
+	const char *hint;
+	size_t n = 0;
+	struct pf_buf list;
+	int rc = 0;
+
+	if (!names) {
+		pp_fail(F->P, -ENOMEM);
+		return;
+	}
+	/* a key the group already has is no answer to "did you mean" */
+	for (size_t k = 0; k < pk_host.n; k++)
+		if (group_key(pk_host.keys[k].name) &&
+		    !node_get(g->value, pk_host.keys[k].name))
+			names[n++] = pk_host.keys[k].name;
+	hint = suggest_closest(key->scalar, names, n);
+	free(names);
+	if (hint) {
+		diag_error(F->P->d, &key->mark,
+			   "unknown key '%s' in group '%s' (did you mean '%s'?)",
+			   key->scalar, g->name, hint);
+		return;
+	}
+	buf_init(&list);
+	for (size_t k = 0, i = 0; k < pk_host.n && !rc; k++)
+		if (group_key(pk_host.keys[k].name))
+			rc = buf_printf(&list, "%s%s", i++ ? ", " : "",
+					pk_host.keys[k].name);
+	if (rc)
+		pp_fail(F->P, rc);
+	else
+		diag_error(F->P->d, &key->mark,
+			   "unknown key '%s' in group '%s' (known keys: %s)",
+			   key->scalar, g->name, list.data ? list.data : "");
+	buf_release(&list);
+}
+
+/* A host's own keys and unknown keys: reported here, once, and left out
+ * of the merge (*skip: NULL-terminated, malloc'd). */
+static int check_group_keys(struct fleet *F, const struct fleet_group *g,
+			    const char ***skip)
+{
+	const struct pf_node *v = g->value;
+	const char **s = calloc(v->n + NKEYS(group_skip), sizeof(*s));
+	size_t n = 0;
+
+	*skip = s;
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; group_skip[i]; i++)
+		s[n++] = group_skip[i];
+	for (size_t i = 0; i < v->n; i++) {
+		const struct pf_node *key = v->pairs[i].key;
+
+		if (!strcmp(key->scalar, "groups") || group_key(key->scalar))
+			continue;
 		if (!strcmp(key->scalar, "name") || !strcmp(key->scalar, "macs"))
 			diag_error(F->P->d, &key->mark,
 				   "'%s' cannot be set in group '%s': each host has its own",
 				   key->scalar, g->name);
+		else
+			unknown_key(F, g, key);
+		s[n++] = key->scalar;
 	}
+	return 0;
 }
 
 /* The group's groups, then its own keys, once. */
 static int resolve(struct fleet *F, struct fleet_group *g)
 {
 	const struct pf_node *v = g->value;
+	const char **skip = NULL;
 	int rc;
 
 	g->state = GROUP_BUSY;
@@ -146,13 +216,15 @@ static int resolve(struct fleet *F, struct fleet_group *g)
 			   g->name, node_kind_name(v));
 		goto done;
 	}
-	reject_host_keys(F, g);
+	rc = check_group_keys(F, g, &skip);
 	F->chain[F->nchain++] = g->name;
-	rc = apply_groups(F, node_get(v, "groups"), g->resolved);
+	if (!rc)
+		rc = apply_groups(F, node_get(v, "groups"), g->resolved);
 	F->nchain--;
 	if (!rc)
 		rc = node_merge(F->a, g->resolved, v, g->name, false,
-				PF_MERGE_GROUP, group_skip);
+				PF_MERGE_GROUP, skip);
+	free(skip);
 done:
 	g->state = GROUP_DONE;
 	return rc;
@@ -221,6 +293,31 @@ static int remove_params(struct fleet *F, struct pf_node *map,
 	/* list is a copy made here, or the merged copy itself */
 	kp->value = (struct pf_node *)list;
 	return 0;
+}
+
+int fleet_check_unused_groups(struct fleet *F)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < F->ngroups && !rc; i++) {
+		const struct pf_node *v = F->groups[i].value;
+
+		if (F->groups[i].state != GROUP_NEW)
+			continue;
+		F->nchain = 0;
+		rc = resolve(F, &F->groups[i]);
+		/* no host reads its values: their keys are checked here */
+		for (size_t k = 0; !rc && v->kind == PF_NODE_MAP && k < v->n;
+		     k++)
+			for (size_t h = 0; h < pk_host.n; h++)
+				if (group_key(v->pairs[k].key->scalar) &&
+				    !strcmp(pk_host.keys[h].name,
+					    v->pairs[k].key->scalar))
+					pp_check_nested_keys(F->P,
+							     v->pairs[k].value,
+							     &pk_host.keys[h]);
+	}
+	return rc;
 }
 
 int fleet_merge_host(struct fleet *F, const struct pf_node *n,

@@ -13,6 +13,19 @@
 #include "profile_fleet.h"
 #include "pxeforge/lib/buf.h"
 
+/* glob(3)'s error callback has no argument of its own: the first
+ * directory it could not read (a missing one is only no match). */
+static int glob_errno;
+
+static int glob_error(const char *path, int err)
+{
+	(void)path;
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	glob_errno = err;
+	return 1;
+}
+
 static int by_bytes(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -159,7 +172,8 @@ static void include_pattern(struct fleet *F, const struct pf_doc *doc,
 		pp_fail(F->P, -ENOMEM);
 		return;
 	}
-	rc = glob(pattern, GLOB_NOSORT | GLOB_ERR, NULL, &g);
+	glob_errno = 0;
+	rc = glob(pattern, GLOB_NOSORT, glob_error, &g);
 	if (rc == GLOB_NOMATCH)
 		diag_error(F->P->d, &item->mark,
 			   "include pattern '%s' matches no file", item->scalar);
@@ -168,7 +182,7 @@ static void include_pattern(struct fleet *F, const struct pf_doc *doc,
 	else if (rc)
 		diag_error(F->P->d, &item->mark,
 			   "cannot read include pattern '%s': %s", item->scalar,
-			   strerror(errno));
+			   strerror(glob_errno ? glob_errno : EIO));
 	if (!rc) {
 		qsort(g.gl_pathv, g.gl_pathc, sizeof(*g.gl_pathv), by_bytes);
 		for (size_t i = 0; i < g.gl_pathc && !F->P->rc; i++)

@@ -57,8 +57,10 @@ static int expand_hosts(struct parser *P, struct fleet *F,
 	size_t n = F->hosts ? F->hosts->n : 0;
 	int rc = fleet_groups_index(F);
 
-	if (rc || !n)
+	if (rc)
 		return rc;
+	if (!n)
+		return fleet_check_unused_groups(F);
 	E->hosts = calloc(n, sizeof(*E->hosts));
 	E->dparams = calloc(n, sizeof(*E->dparams));
 	if (!E->hosts || !E->dparams)
@@ -76,7 +78,7 @@ static int expand_hosts(struct parser *P, struct fleet *F,
 			F->hosts->items[i] = merged;
 	}
 	(void)P;
-	return 0;
+	return fleet_check_unused_groups(F);
 }
 
 /* The top level as the key tables read it: include and groups expanded,

@@ -144,6 +144,11 @@ char *pp_resolve_path(const char *profile, const char *path);
 void pp_read_map(struct parser *P, const struct pf_node *node,
 		 const struct pf_keymap *km, void *obj, const char *label);
 
+/* Unknown keys only, below a value of key k (a mapping, a list of them,
+ * a bootfile): for settings no host reads, as a group no host names. */
+void pp_check_nested_keys(struct parser *P, const struct pf_node *v,
+			  const struct pf_key *k);
+
 /* Adds doc to the profile's documents (which own the marks). */
 int pp_push_doc(struct pf_profile *p, struct pf_doc *doc);
 
