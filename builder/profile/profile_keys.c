@@ -252,6 +252,8 @@ static const struct pf_key host_keys[] = {
 	{ .name = "cloud_init", .kind = PK_MAP, .off = OF(struct pf_host, cloud_init),
 	  .map = &pk_cloud_init,
 	  .doc = "as in defaults; each key (and each key of k3s and network) overrides the defaults' one" },
+	{ .name = "groups", .kind = PK_STRV, .off = OF(struct pf_host, groups),
+	  .doc = "names of groups (top-level groups) whose settings apply, in order, before the host's own keys" },
 };
 
 const struct pf_keymap pk_host = {
@@ -321,7 +323,8 @@ static void read_nixos_json(struct parser *P, struct pf_nixos *nx)
 	char *path;
 	int rc;
 
-	path = pp_resolve_path(P->p->path, nx->from_json.s);
+	path = pp_resolve_path(nx->from_json.mark.file ? nx->from_json.mark.file :
+			       P->p->path, nx->from_json.s);
 	if (!path) {
 		pp_fail(P, -ENOMEM);
 		return;
@@ -408,6 +411,14 @@ static void check_version(struct parser *P, const struct pf_str *v)
 			   v->s);
 }
 
+/* include and groups are expanded before the typed read (profile_include.c,
+ * profile_groups.c); the entries are here for the schema and the docs. */
+static void read_expanded(struct parser *P, const struct pf_node *map,
+			  const struct pf_key *k, void *obj, const char *label)
+{
+	(void)P, (void)map, (void)k, (void)obj, (void)label;
+}
+
 static const struct pf_key profile_keys[] = {
 	{ .name = "version", .kind = PK_STR, .off = OF(struct pf_profile, version),
 	  .type = PT_VERSION, .check = check_version, .dflt = "1",
@@ -440,6 +451,12 @@ static const struct pf_key profile_keys[] = {
 	  .off = OF(struct pf_profile, source_date_epoch), .type = PT_INT,
 	  .dflt = "0",
 	  .doc = "the mtime of every archive entry when the SOURCE_DATE_EPOCH environment variable is not set (it wins)" },
+	{ .name = "groups", .kind = PK_READ, .type = PT_GROUPS,
+	  .read = read_expanded,
+	  .doc = "named sets of host settings (any host key but name and macs, and groups) that hosts[].groups apply" },
+	{ .name = "include", .kind = PK_READ, .type = PT_STRINGS,
+	  .read = read_expanded,
+	  .doc = "other profile files contributing hosts, vms and groups: glob patterns relative to this file, matches in bytewise order" },
 };
 
 const struct pf_keymap pk_profile = {

@@ -44,6 +44,8 @@ enum pk_type {
 	PT_BOOTFILE,	/* a name, or a mapping of map */
 	PT_BOOTFILES,	/* a list of those */
 	PT_ALL_OR_LIST,	/* "all" or a list of strings */
+	PT_STRINGS,	/* a list of strings */
+	PT_GROUPS,	/* a mapping of names to groups */
 };
 
 /* A value from a closed set (compared without case) and the enum value
@@ -141,6 +143,11 @@ char *pp_resolve_path(const char *profile, const char *path);
  * when km has no label of its own. */
 void pp_read_map(struct parser *P, const struct pf_node *node,
 		 const struct pf_keymap *km, void *obj, const char *label);
+
+/* Unknown keys only, below a value of key k (a mapping, a list of them,
+ * a bootfile): for settings no host reads, as a group no host names. */
+void pp_check_nested_keys(struct parser *P, const struct pf_node *v,
+			  const struct pf_key *k);
 
 /* Adds doc to the profile's documents (which own the marks). */
 int pp_push_doc(struct pf_profile *p, struct pf_doc *doc);

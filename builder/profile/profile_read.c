@@ -201,7 +201,9 @@ static void read_str(struct parser *P, const struct pf_node *v,
 	    !((k->flags & PKF_LOCAL) && strstr(s->s, "://"))) {
 		char **path = AT(obj, k->off_path, char *);
 
-		*path = pp_resolve_path(P->p->path, s->s);
+		/* an included file's paths are relative to that file */
+		*path = pp_resolve_path(s->mark.file ? s->mark.file :
+					P->p->path, s->s);
 		if (!*path)
 			pp_fail(P, -ENOMEM);
 	}
@@ -339,4 +341,32 @@ void pp_read_map(struct parser *P, const struct pf_node *node,
 	}
 	if (km->finish)
 		km->finish(P, node, obj, km->label ? km->label(obj) : label);
+}
+
+static void check_map_deep(struct parser *P, const struct pf_node *map,
+			   const struct pf_keymap *km)
+{
+	check_keys(P, map, km, km->where ? km->where : km->name);
+	for (size_t i = 0; i < map->n; i++) {
+		const struct pf_key *k = find_key(km, map->pairs[i].key->scalar);
+
+		if (k)
+			pp_check_nested_keys(P, map->pairs[i].value, k);
+	}
+}
+
+void pp_check_nested_keys(struct parser *P, const struct pf_node *v,
+			  const struct pf_key *k)
+{
+	const struct pf_keymap *km = k->kind == PK_LIST ? k->list->item :
+				     k->map;
+
+	if (!km || (k->kind != PK_MAP && k->kind != PK_LIST &&
+		    k->type != PT_BOOTFILE && k->type != PT_BOOTFILES))
+		return;
+	if (v->kind == PF_NODE_MAP)
+		check_map_deep(P, v, km);
+	for (size_t i = 0; v->kind == PF_NODE_SEQ && i < v->n; i++)
+		if (v->items[i]->kind == PF_NODE_MAP)
+			check_map_deep(P, v->items[i], km);
 }

@@ -128,6 +128,12 @@ static json_t *value_schema(const struct pf_key *k)
 	case PT_ALL_OR_LIST:
 		return json_pack("{s:[{s:[s]}o]}", "anyOf", "enum", "all",
 				 strings());
+	case PT_STRINGS:
+		return strings();
+	case PT_GROUPS:
+		return json_pack("{s:[ss],s:{s:s}}", "type", "object", "null",
+				 "additionalProperties", "$ref",
+				 "#/definitions/group");
 	default:
 		break;
 	}
@@ -197,6 +203,27 @@ static int map_schema_into(json_t *m, const struct pf_keymap *km)
 	return rc ? -ENOMEM : 0;
 }
 
+/* A group: a host's keys but name and macs, none required. */
+static int group_schema(json_t *defs)
+{
+	json_t *host = json_object_get(defs, pk_host.name), *g;
+	json_t *props;
+
+	g = host ? json_deep_copy(host) : NULL;
+	props = g ? json_object_get(g, "properties") : NULL;
+	if (!props || json_object_del(props, "name") ||
+	    json_object_del(props, "macs") ||
+	    json_object_set_new(g, "title", json_string("group")) ||
+	    json_object_set_new(g, "description",
+				json_string("a named set of host settings")) ||
+	    json_object_set_new(defs, "group", g)) {
+		json_decref(g);
+		return -ENOMEM;
+	}
+	json_object_del(g, "required");
+	return 0;
+}
+
 int profile_schema(json_t **out)
 {
 	json_t *root = json_object(), *defs = json_object();
@@ -213,7 +240,7 @@ int profile_schema(json_t **out)
 		    map_schema_into(m, pk_all[i]))
 			goto clean;
 	}
-	if (map_schema_into(root, &pk_profile) ||
+	if (group_schema(defs) || map_schema_into(root, &pk_profile) ||
 	    json_object_set(root, "definitions", defs))
 		goto clean;
 	*out = root;

@@ -35,6 +35,11 @@ static int nixos(const struct pf_target_subject *s, struct pf_buf *out)
 	return render_nixos(s->host, out);
 }
 
+static int profile(const struct pf_target_subject *s, struct pf_buf *out)
+{
+	return render_profile(s->plan, s->host, out);
+}
+
 static int dispatcher(const struct pf_target_subject *s, struct pf_buf *out)
 {
 	return render_dispatcher(s->plan, out);
@@ -107,6 +112,10 @@ static const struct pf_target targets[] = {
 	  modules_load, NULL, true, true, true },
 	{ "nixos", HOST, true, false, "nixos/boot.nix", NULL, nixos, NULL,
 	  true, false, false },
+	{ "profile", HOST, true, false, NULL,
+	  "the host as merged (defaults, groups, its\n"
+	  "own keys), each value's origin in a comment",
+	  profile, NULL, false, false, false },
 	{ "dispatcher", HOST, false, false, "boot.ipxe", "(no --host needed)",
 	  dispatcher, NULL, false, false, false },
 	{ "meta-data", HOST, true, false, "cloud-init/meta-data",
@@ -226,8 +235,10 @@ static int help_line(const struct pf_target *t, struct pf_buf *out)
 	const char *note = t->note;
 	int rc;
 
-	rc = buf_printf(out, "  %-*s %s%s", width, t->name, path_prefix(t),
-			t->path);
+	/* a target build does not write: its note alone */
+	rc = t->path ? buf_printf(out, "  %-*s %s%s", width, t->name,
+				  path_prefix(t), t->path) :
+		       buf_printf(out, "  %-*s", width, t->name);
 	while (!rc && note) {
 		size_t len = strcspn(note, "\n");
 

@@ -305,7 +305,9 @@ static int host_cmdline(const struct pf_profile *p, const struct pf_host *h,
 			   "nixos toplevel", &h->nixos.toplevel.mark);
 	add_list(&c, &h->nixos.kernel_params, "", nixos_src);
 	add_list(&c, console, "console=", "console");
-	add_list(&c, &dflt->kernel_params, "", "defaults kernel_params");
+	/* without what the host's '-name' entries removed */
+	add_list(&c, h->has_defaults_params ? &h->defaults_params :
+		 &dflt->kernel_params, "", "defaults kernel_params");
 	if (f->vfio && h->cpu == PF_CPU_INTEL)
 		add_token(&c, "intel_iommu=on", "VFIO on an intel cpu",
 			  &h->cpu_str.mark);

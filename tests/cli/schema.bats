@@ -28,6 +28,7 @@ every_key() {
 	head -c 4096 /dev/urandom >"$TMP/bzImage"
 	head -c 65536 /dev/urandom >"$TMP/disk.qcow2"
 	cp tests/cli/fixtures/schema/every-key.nixos.json "$TMP/nixos.json"
+	cp tests/cli/fixtures/schema/every-key.rack.yaml "$TMP/"
 	sed -e "s|@MODULES_DIR@|$best|" \
 	    -e "s|@KERNEL_SHA256@|$(sha256sum "$TMP/bzImage" | cut -d' ' -f1)|" \
 	    -e "s|@DISK_SHA256@|$(sha256sum "$TMP/disk.qcow2" | cut -d' ' -f1)|" \

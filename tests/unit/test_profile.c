@@ -303,7 +303,7 @@ static void unknown_key_lists_known_keys(void **state)
 		"        id: \"10de:1db1\"\n"
 		"        role: host\n"
 		"        vendor: nvidia\n",
-		"p.yaml:4:5: error: unknown key 'foo' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos, cloud_init)\n"
+		"p.yaml:4:5: error: unknown key 'foo' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos, cloud_init, groups)\n"
 		"p.yaml:9:9: error: unknown key 'vendor' in gpu (known keys: address, id, model, role, functions)\n");
 }
 
@@ -1027,7 +1027,7 @@ static void many_errors_sorted_by_line(void **state)
 		"p.yaml:13:15: error: unknown role 'vfoi' (did you mean 'vfio'?)\n"
 		"p.yaml:14:11: error: duplicate host name 'c4140' (first at p.yaml:6:11)\n"
 		"p.yaml:15:11: error: host 'c4140' has no MAC addresses\n"
-		"p.yaml:16:5: error: unknown key 'modle' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos, cloud_init)\n");
+		"p.yaml:16:5: error: unknown key 'modle' in host (known keys: name, macs, cpu, gpus, kernel, initrds, kernel_params, console, initrd_modules, modules_dir, overlay_compression, nixos, cloud_init, groups)\n");
 	assert_int_equal(diag_errors(c->d), 7);
 }
 

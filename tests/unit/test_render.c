@@ -621,7 +621,7 @@ static void test_targets_lists(void **state)
 	buf_init(&b);
 	assert_int_equal(render_target_list(&b), 0);
 	assert_string_equal(b.data,
-			    "ipxe, cmdline, modprobe, modules-load, nixos, dispatcher, meta-data, network-config; kubevirt, libvirt, opennebula; permitted-host-devices");
+			    "ipxe, cmdline, modprobe, modules-load, nixos, profile, dispatcher, meta-data, network-config; kubevirt, libvirt, opennebula; permitted-host-devices");
 	b.len = 0;
 	assert_int_equal(render_vm_target_list(&b), 0);
 	assert_string_equal(b.data, "kubevirt, libvirt or opennebula");

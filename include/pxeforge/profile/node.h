@@ -22,6 +22,9 @@ struct pf_node {
 	struct pf_mark mark;	/* mark.file points into the owning pf_doc */
 	char *scalar;		/* SCALAR: the text as written (no type resolution) */
 	bool quoted;		/* SCALAR: single- or double-quoted in the source */
+	/* Merged copies (node_merge.c): where the value came through. */
+	const char *group;	/* the group that set it, or NULL */
+	bool from_defaults;	/* a value of defaults */
 	size_t n;		/* SEQ: items; MAP: pairs */
 	struct pf_node **items;
 	struct pf_node_pair *pairs;
@@ -44,5 +47,22 @@ const struct pf_node *node_get(const struct pf_node *map, const char *key);
 const char *node_kind_name(const struct pf_node *n);
 /* Plain scalar spelling YAML treats as null: "", "~", "null", "Null", "NULL". */
 bool node_is_null(const struct pf_node *n);
+
+/* Merged trees (groups, includes) are copies made of these: nodes that
+ * borrow scalars and children from loaded documents, owned by an arena
+ * and freed with it (never with doc_free). */
+struct pf_node_arena {
+	struct pf_node **v;
+	size_t n;
+};
+
+/* A new node of kind, with like's mark, scalar and origin (like may be
+ * NULL); NULL when out of memory. */
+struct pf_node *node_new(struct pf_node_arena *a, enum pf_node_kind kind,
+			 const struct pf_node *like);
+int node_append_item(struct pf_node *seq, struct pf_node *item);
+int node_append_pair(struct pf_node *map, struct pf_node *key,
+		     struct pf_node *value);
+void node_arena_release(struct pf_node_arena *a);
 
 #endif

@@ -132,6 +132,12 @@ struct pf_host {
 	struct pf_boot boot;
 	struct pf_nixos nixos;
 	struct pf_cloudinit_cfg cloud_init;
+	struct pf_strv groups;		/* applied before the typed read; not read */
+	const struct pf_node *node;	/* the host as merged: groups, own keys */
+	/* defaults' kernel_params left after this host's '-name' removals */
+	bool has_defaults_params;
+	struct pf_strv defaults_params;
+	const struct pf_node *defaults_params_node;	/* the same, or NULL */
 };
 
 /* A GPU VM (vms[]): takes vfio GPUs of one host. Parsed by profile_vm.c. */
@@ -206,6 +212,8 @@ struct pf_profile {
 	struct pf_vm *vms;
 	size_t nvms;
 	struct pf_mark vms_mark;
+	struct pf_node_arena arena;	/* the merged nodes (includes, groups) */
+	const struct pf_node *defaults_node;	/* defaults, removals applied */
 };
 
 /* Reads and structurally checks a profile (keys, types, from_json files).

@@ -21,6 +21,10 @@ int render_modprobe(const struct pf_plan_host *h, struct pf_buf *out);
 int render_modules_load(const struct pf_plan_host *h, struct pf_buf *out);
 /* OUT/<host>/nixos/boot.nix: an importable NixOS module. */
 int render_nixos(const struct pf_plan_host *h, struct pf_buf *out);
+/* The host as merged, YAML, each value's origin in a comment
+ * (render_profile.c). */
+int render_profile(const struct pf_plan *plan, const struct pf_plan_host *h,
+		   struct pf_buf *out);
 
 /* Appends s as a double-quoted Nix string, escaping '"', '\\', "${" and
  * control characters. */
