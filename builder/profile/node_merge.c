@@ -10,12 +10,18 @@
 struct pf_node *node_new(struct pf_node_arena *a, enum pf_node_kind kind,
 			 const struct pf_node *like)
 {
-	struct pf_node **v = realloc(a->v, (a->n + 1) * sizeof(*v));
 	struct pf_node *n;
 
-	if (!v)
-		return NULL;
-	a->v = v;
+	/* a fleet's merged hosts make many nodes: grow by doubling */
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		struct pf_node **v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		a->v = v;
+		a->cap = cap;
+	}
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
@@ -67,7 +73,7 @@ void node_arena_release(struct pf_node_arena *a)
 	}
 	free(a->v);
 	a->v = NULL;
-	a->n = 0;
+	a->n = a->cap = 0;
 }
 
 struct pf_node *node_copy(struct pf_node_arena *a, const struct pf_node *n,

@@ -53,7 +53,7 @@ bool node_is_null(const struct pf_node *n);
  * and freed with it (never with doc_free). */
 struct pf_node_arena {
 	struct pf_node **v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* A new node of kind, with like's mark, scalar and origin (like may be
