@@ -205,7 +205,7 @@ for n in "${SIZES[@]}"; do
 		continue
 	fi
 	FILES[$n]=$(find out -type f | wc -l)
-	BYTES[$n]=$(find out -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	BYTES[$n]=$(find out -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')
 	[ -f "out/$last/cmdline" ] || die "the build of $n hosts wrote no out/$last/cmdline"
 	cmp -s "out/$last/cmdline" "render$n.stdout" || die "out/$last/cmdline differs from render --target cmdline"
 	"$PXEFORGE" verify out >verify.stdout 2>verify.stderr || { cat verify.stderr >&2; die "pxeforge verify rejects the tree of $n hosts"; }
