@@ -51,7 +51,7 @@ int cli_hosts_known(const char *cmd, const struct pf_profile *p,
 }
 
 /* Where a host's or VM's entry starts in the profile, and whether it
- * is one of those named. */
+ * is one of those named; or where a top-level key is (named: shown). */
 struct entry {
 	struct pf_mark at;
 	bool named;
@@ -82,11 +82,18 @@ static int entry_cmp(const void *a, const void *b)
 int cli_entries_new(const struct pf_profile *p, const char *const *names,
 		    size_t n, struct cli_entries **out)
 {
+	/* top-level places that end the entry before them: shown */
+	const struct pf_mark *tops[] = {
+		&p->version.mark, &p->base_url.mark, &p->cluster_secret.mark,
+		&p->source_date_epoch.mark, &p->cloud_init.mark,
+		&p->hosts_mark, &p->vms_mark,
+	};
+	size_t ntops = sizeof(tops) / sizeof(tops[0]);
 	struct cli_entries *e = calloc(1, sizeof(*e));
 
 	*out = NULL;
 	if (e)
-		e->v = calloc(p->nhosts + p->nvms + 1, sizeof(*e->v));
+		e->v = calloc(p->nhosts + p->nvms + ntops, sizeof(*e->v));
 	if (!e || !e->v) {
 		cli_entries_free(e);
 		return -ENOMEM;
@@ -100,6 +107,9 @@ int cli_entries_new(const struct pf_profile *p, const char *const *names,
 		if (p->vms[i].mark.file)
 			e->v[e->n++] = (struct entry){ p->vms[i].mark,
 				named(p->vms[i].host.s, names, n) };
+	for (size_t i = 0; i < ntops; i++)
+		if (tops[i]->file)
+			e->v[e->n++] = (struct entry){ *tops[i], true };
 	qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
 	*out = e;
 	return 0;

@@ -156,14 +156,15 @@ bool package_filter_keeps(const char *path, void *ctx)
 	if (!f || !slash)
 		return false;
 	rest = slash + 1;
-	if (!strncmp(path, "hosts/", 6) && !strchr(rest, '/')) {
+	/* no host has these names (validate reserves them) */
+	if (!strncmp(path, "hosts/", 6)) {
 		len = strlen(rest);
-		if (len > 5 && !strcmp(rest + len - 5, ".ipxe") &&
-		    owner_unselected(f, OWNER_MAC, rest, len - 5))
-			return true;
+		return !strchr(rest, '/') && len > 5 &&
+		       !strcmp(rest + len - 5, ".ipxe") &&
+		       owner_unselected(f, OWNER_MAC, rest, len - 5);
 	}
-	if (!strncmp(path, "vms/", 4) && strchr(rest, '/') &&
-	    owner_unselected(f, OWNER_VM, rest, strcspn(rest, "/")))
-		return true;
+	if (!strncmp(path, "vms/", 4))
+		return strchr(rest, '/') &&
+		       owner_unselected(f, OWNER_VM, rest, strcspn(rest, "/"));
 	return owner_unselected(f, OWNER_HOST, path, (size_t)(slash - path));
 }

@@ -210,4 +210,9 @@ YAML
 	run "$PXEFORGE" check "$TMP/p.yaml" --host d
 	assert_equal "$status" 2
 	assert_line --index 0 "pxeforge: unknown host 'd' (did you mean 'a'?)"
+	# the defaults after the last host are not that host's entry
+	printf 'defaults:\n  cloud_init:\n    network:\n      gateway: 10.0.0.256\n' >>"$TMP/p.yaml"
+	run "$PXEFORGE" check "$TMP/p.yaml" --host a
+	assert_equal "$status" 1
+	assert_output "$TMP/p.yaml:15:16: error: invalid gateway address '10.0.0.256'"
 }

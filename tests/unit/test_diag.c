@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,39 @@ static void test_repeat_at_one_place_prints_once(void **state)
 	diag_free(d);
 }
 
+/* show: only places in q.yaml */
+static bool in_q(const struct pf_mark *at, void *ctx)
+{
+	(void)ctx;
+	return at->file && !strcmp(at->file, "q.yaml");
+}
+
+static void test_print_some_counts_the_others(void **state)
+{
+	struct pf_mark p1 = { "p.yaml", 3, 5 }, q1 = { "q.yaml", 2, 1 };
+	struct pf_diag *d = diag_new();
+	char *text = NULL;
+	size_t len = 0, hidden;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(d);
+	diag_error(d, &p1, "hidden one");
+	diag_error(d, &p1, "hidden one");	/* said once, counted once */
+	diag_warn(d, &p1, "hidden two");
+	diag_error(d, &q1, "shown");
+	fp = open_memstream(&text, &len);
+	assert_non_null(fp);
+	hidden = diag_print_some(d, fp, in_q, NULL);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(hidden, 2);
+	assert_string_equal(text, "q.yaml:2:1: error: shown\n");
+	/* every error still counts */
+	assert_int_equal(diag_errors(d), 3);
+	free(text);
+	diag_free(d);
+}
+
 static void test_free_null(void **state)
 {
 	(void)state;
@@ -93,6 +127,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sorted_by_place),
 		cmocka_unit_test(test_repeat_at_one_place_prints_once),
+		cmocka_unit_test(test_print_some_counts_the_others),
 		cmocka_unit_test(test_free_null),
 	};
 
