@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "pxeforge/package/bundle.h"
 #include "cli.h"
+#include "messages.h"
 #include "options.h"
 #include "pxeforge/out/inputs.h"
 #include "pxeforge/package/package.h"
@@ -90,6 +92,16 @@ static const struct cli_command_opts build_cli = {
 	.args = "PROFILE", .min_args = 1, .max_args = 1,
 };
 
+/* The tree into OUT through the writer, its notes on stderr. */
+static int write_out(struct pf_outtree *tree, const char *out,
+		     struct pf_outstats *st, char **failed)
+{
+	struct pf_outwriter_opts opts = { .note = cli_outnote,
+					  .progress = tree->progress };
+
+	return outtree_write_with(tree, out, &opts, st, failed);
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct build_values o = { .output = "out" };
@@ -108,6 +120,8 @@ int cmd_build(int argc, char **argv)
 	bool quiet;
 	int nargs, rc, code;
 
+	/* past `ulimit -f` write() fails with EFBIG, named, OUT intact */
+	signal(SIGXFSZ, SIG_IGN);
 	outtree_init(&tree);
 	inputs_init(&inputs);
 	code = cli_options_parse(&build_cli, argc, argv, &o, &nargs);
@@ -157,11 +171,18 @@ int cmd_build(int argc, char **argv)
 		code = PF_EXIT_IO;
 		goto clean;
 	}
-	rc = outtree_write(&tree, out, &st, &failed);
+	rc = write_out(&tree, out, &st, &failed);
 	if (rc == -EBADMSG && failed) {
 		/* a pinned source (or its cached copy) with other bytes */
 		cli_error("source '%s': " PF_SHA256_MISMATCH,
 			  failed, st.pin_want, st.pin_got);
+		code = PF_EXIT_IO;
+		goto clean;
+	}
+	if (rc == -EOPNOTSUPP && !st.source_failed) {
+		cli_error("cannot switch '%s' into place: its file system cannot "
+			  "exchange two directories atomically (renameat2 "
+			  "RENAME_EXCHANGE); '%s' is as it was", out, out);
 		code = PF_EXIT_IO;
 		goto clean;
 	}

@@ -37,6 +37,9 @@ struct pf_hashwrite {
 	unsigned char *stage;	/* hashwrite_direct's aligned buffer, or NULL */
 	size_t staged;
 	bool direct;		/* fd has O_DIRECT */
+	/* no fsync at commit or install: set after open by a caller that
+	 * syncs the whole tree once (out/'s staging directory) */
+	bool nosync;
 };
 
 /* Starts a file that will replace target (its directory must exist): the

@@ -40,6 +40,8 @@ struct pf_outfile {
 	struct pf_filesum sum;
 };
 
+struct pf_outtree_paths;
+
 struct pf_outtree {
 	struct pf_outfile *files;
 	size_t n, cap;
@@ -47,6 +49,7 @@ struct pf_outtree {
 	 * caller's choice (cli: progress_start_large on a terminal);
 	 * outtree_init: NULL, none */
 	pf_progress_start_fn progress;
+	struct pf_outtree_paths *paths;	/* outtree_push's clash check */
 };
 
 void outtree_init(struct pf_outtree *t);
