@@ -1,6 +1,6 @@
 /* hashwrite: the one way pxeforge writes a file. Every byte goes through
  * SHA-256 (OpenSSL EVP) on its way to a temporary file beside the target
- * (mkostemp); commit fsyncs it and renames it into place, or drops it when
+ * (mkostemp); commit fsyncs it (unless nosync) and renames it into place, or drops it when
  * the target already holds the same bytes with the same mode, so that the
  * target and its mtime stay. Memory use does not depend on file size. */
 #ifndef PXEFORGE_HASHWRITE_H

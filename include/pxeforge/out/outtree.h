@@ -1,8 +1,9 @@
 /* The output tree: files rendered in memory or streamed from a source
- * file, written together by outtree_write, each through the hashing
- * writer (hashwrite.h): unchanged files are left alone (their mtime too),
- * files an earlier build wrote and this one does not are removed, then
- * manifest.json and pxeforge's state file. */
+ * file, written together by outtree_write through the writer
+ * (outwriter.h: staged beside OUT, switched in whole): unchanged files
+ * are carried over (hard links, mtime too), files an earlier build wrote
+ * and this one does not are dropped, manifest.json and pxeforge's state
+ * file are written. */
 #ifndef PXEFORGE_OUTTREE_H
 #define PXEFORGE_OUTTREE_H
 
