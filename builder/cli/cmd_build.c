@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,11 @@
 
 #include "pxeforge/package/bundle.h"
 #include "cli.h"
+#include "messages.h"
 #include "options.h"
 #include "pxeforge/out/inputs.h"
 #include "pxeforge/out/outstate.h"
+#include "pxeforge/out/outwriter.h"
 #include "pxeforge/package/filter.h"
 #include "pxeforge/package/package.h"
 
@@ -93,11 +96,15 @@ static const struct cli_command_opts build_cli = {
 	"another host or VM of the profile is left as it is. An unknown name is\n"
 	"a usage error (exit 2) with the closest host name.\n"
 	"\n"
-	"Nothing is written unless the whole profile is valid. Each file is\n"
-	"hashed while it is written to a temporary name and renamed; unchanged\n"
-	"files are left as they are (mtime too). Files an earlier build wrote\n"
-	"(listed in OUT/manifest.json or OUT/.pxeforge-state.json) that this\n"
-	"build does not are removed; files pxeforge never wrote are left alone.\n"
+	"Nothing is written unless the whole profile is valid. The tree is\n"
+	"written into .OUT.pxeforge-stage beside OUT, synced once and switched\n"
+	"in atomically (renameat2 RENAME_EXCHANGE), so OUT is always one whole\n"
+	"build: a failure or a kill leaves it as it was. Unchanged files are\n"
+	"hard-linked from OUT (same inode, mtime too); a rebuild that changes\n"
+	"nothing leaves OUT untouched. A second build into OUT waits for the\n"
+	"first (.OUT.pxeforge-lock). Files an earlier build wrote (listed in\n"
+	"OUT/manifest.json or OUT/.pxeforge-state.json) that this build does\n"
+	"not are dropped; files pxeforge never wrote are kept, with a warning.\n"
 	"Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH, else\n"
 	"the profile's source_date_epoch, else 0.\n",
 	.epilogue =
@@ -108,16 +115,24 @@ static const struct cli_command_opts build_cli = {
 	.args = "PROFILE", .min_args = 1, .max_args = 1,
 };
 
-/* Where the build's chunks go, one host's files at a time: for now into
- * one tree that outtree_write writes at the end. The streaming writer
- * takes this place (outwriter_put), nothing else changes. */
+/* The build's chunks go into the writer one host at a time, so memory
+ * holds one host's files, not the fleet's. */
+struct build_sink {
+	struct pf_outwriter *w;
+	bool put_failed;	/* the failure was the writer's, not package's */
+};
+
 static int build_put(struct pf_outtree *chunk, void *ctx, char **failed)
 {
-	return package_sink_tree(chunk, ctx, failed);
+	struct build_sink *s = ctx;
+	int rc = outwriter_put(s->w, chunk, failed);
+
+	s->put_failed = rc != 0;
+	return rc;
 }
 
 /* With --host: only the inputs of the selected hosts and VMs are
- * fetched and written; the others' copies in OUT are kept (carry_kept). */
+ * fetched and written; the others' copies in OUT are kept (keep_prev). */
 static void inputs_keep_selected(struct pf_inputs *in,
 				 const struct pf_package_filter *f)
 {
@@ -134,36 +149,42 @@ static void inputs_keep_selected(struct pf_inputs *in,
 	in->n = k;
 }
 
-/* With --host, until the writer carries an earlier build's files over
- * itself (its keep_prev): each file the state of out records that the
- * filter keeps goes into t as a copy of itself, which the hashing writer
- * finds unchanged and leaves alone (inode, mtime), instead of removing
- * it as a file this build did not write. 0 or -errno. */
-static int carry_kept(const char *out, const struct pf_package_filter *f,
-		      struct pf_outtree *t)
+static bool build_keeps(const char *path, void *ctx)
 {
-	struct pf_outrecords prev;
-	int rc;
+	return package_filter_keeps(path, ctx);
+}
 
-	outrecords_init(&prev);
-	rc = outstate_load(out, &prev);
-	for (size_t i = 0; i < prev.n && !rc; i++) {
-		char *full = NULL;
-		struct stat st;
+/* A source that could not be fetched, read or made into its file. */
+static int report_sources(int rc, const struct pf_input *bad, const char *why)
+{
+	if (bad && bad->is_url)
+		cli_error("cannot fetch '%s': %s", bad->source,
+			  why ? why : strerror(-rc));
+	else if (bad)
+		cli_error("source '%s': %s", bad->source,
+			  why ? why : strerror(-rc));
+	else
+		cli_error("cannot collect sources: %s", strerror(-rc));
+	return PF_EXIT_IO;
+}
 
-		if (!package_filter_keeps(prev.v[i].path, (void *)f))
-			continue;
-		if (asprintf(&full, "%s/%s", out, prev.v[i].path) < 0) {
-			rc = -ENOMEM;
-			break;
-		}
-		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode))
-			rc = outtree_add_file(t, prev.v[i].path, full,
-					      st.st_mode & 07777);
-		free(full);
-	}
-	outrecords_release(&prev);
-	return rc;
+/* A failed put or commit, said once. */
+static int report_write(int rc, const char *out, const struct pf_outstats *st,
+			const char *failed)
+{
+	if (rc == -EBADMSG && failed)
+		/* a pinned source (or its cached copy) with other bytes */
+		cli_error("source '%s': " PF_SHA256_MISMATCH,
+			  failed, st->pin_want, st->pin_got);
+	else if (rc == -EOPNOTSUPP && !st->source_failed)
+		cli_error("cannot switch '%s' into place: its file system cannot "
+			  "exchange two directories atomically (renameat2 "
+			  "RENAME_EXCHANGE); '%s' is as it was", out, out);
+	else
+		cli_error("cannot %s '%s': %s",
+			  st->source_failed ? "read" : "write",
+			  failed ? failed : out, strerror(-rc));
+	return PF_EXIT_IO;
 }
 
 int cmd_build(int argc, char **argv)
@@ -174,10 +195,12 @@ int cmd_build(int argc, char **argv)
 	struct pf_fetch_opts fo;
 	struct pf_inputs inputs;
 	struct pf_cdisk_opts *cdisk_opts = NULL;
+	struct pf_outwriter_opts wo = { .note = cli_outnote };
+	struct build_sink sink = { NULL, false };
 	char *why = NULL;
 	struct pf_bundle_result br;
-	struct pf_outstats st;
-	struct pf_outtree tree;
+	struct pf_outstats st = { 0 };
+	struct pf_outtree tree, listed;
 	struct pf_profile *p = NULL;
 	struct pf_plan *plan = NULL;
 	struct pf_package_filter *only = NULL;
@@ -185,7 +208,10 @@ int cmd_build(int argc, char **argv)
 	bool quiet;
 	int nargs, rc, code;
 
+	/* past `ulimit -f` write() fails with EFBIG, named, OUT intact */
+	signal(SIGXFSZ, SIG_IGN);
 	outtree_init(&tree);
+	outtree_init(&listed);
 	inputs_init(&inputs);
 	code = cli_options_parse(&build_cli, argc, argv, &o, &nargs);
 	if (code != CLI_PROCEED)
@@ -213,9 +239,32 @@ int cmd_build(int argc, char **argv)
 					&only);
 	if (code)
 		goto clean;
-	rc = package_stream(plan, only, build_put, &tree, &failed);
+	/* Downloads first: a bad source fails the build before any work. */
+	fetch_opts_init(&fo);
+	fo.cache_dir = o.cache;
+	fo.progress = !quiet && isatty(STDERR_FILENO);
+	rc = inputs_collect(plan, &inputs);
+	if (!rc && only)
+		inputs_keep_selected(&inputs, only);
 	if (!rc)
-		outtree_sort(&tree);
+		rc = inputs_resolve(&inputs, &fo, &bad_input, &why);
+	if (rc) {
+		code = report_sources(rc, bad_input, why);
+		goto clean;
+	}
+	wo.progress = fo.progress ? progress_start_large : NULL;
+	wo.keep_prev = only ? build_keeps : NULL;
+	wo.ctx = only;
+	rc = outwriter_open(out, &wo, &sink.w, &failed);
+	if (rc) {
+		code = report_write(rc, out, &st, failed);
+		goto clean;
+	}
+	rc = package_stream(plan, only, build_put, &sink, &failed);
+	if (rc && sink.put_failed) {
+		code = report_write(rc, out, outwriter_stats(sink.w), failed);
+		goto clean;
+	}
 	if (rc) {
 		if (failed)
 			cli_error("cannot read '%s': %s", failed, strerror(-rc));
@@ -224,47 +273,21 @@ int cmd_build(int argc, char **argv)
 		code = PF_EXIT_IO;
 		goto clean;
 	}
-	fetch_opts_init(&fo);
-	fo.cache_dir = o.cache;
-	fo.progress = !quiet && isatty(STDERR_FILENO);
-	tree.progress = fo.progress ? progress_start_large : NULL;
-	rc = inputs_collect(plan, &inputs);
-	if (!rc && only)
-		inputs_keep_selected(&inputs, only);
-	if (!rc)
-		rc = inputs_resolve(&inputs, &fo, &bad_input, &why);
-	if (!rc)
-		rc = inputs_add(&inputs, &tree);
+	/* the sources and what is made from them: one last chunk */
+	rc = inputs_add(&inputs, &tree);
 	if (!rc)
 		rc = package_vm_containerdisks(plan, only, &inputs, fo.progress,
 					       &tree, &cdisk_opts);
-	if (!rc && only)
-		rc = carry_kept(out, only, &tree);
 	if (rc) {
-		if (bad_input && bad_input->is_url)
-			cli_error("cannot fetch '%s': %s", bad_input->source,
-				  why ? why : strerror(-rc));
-		else if (bad_input)
-			cli_error("source '%s': %s", bad_input->source,
-				  why ? why : strerror(-rc));
-		else
-			cli_error("cannot collect sources: %s", strerror(-rc));
-		code = PF_EXIT_IO;
+		code = report_sources(rc, bad_input, why);
 		goto clean;
 	}
-	rc = outtree_write(&tree, out, &st, &failed);
-	if (rc == -EBADMSG && failed) {
-		/* a pinned source (or its cached copy) with other bytes */
-		cli_error("source '%s': " PF_SHA256_MISMATCH,
-			  failed, st.pin_want, st.pin_got);
-		code = PF_EXIT_IO;
-		goto clean;
-	}
+	outtree_sort(&tree);
+	rc = outwriter_put(sink.w, &tree, &failed);
+	if (!rc)
+		rc = outwriter_commit(sink.w, &st, &failed);
 	if (rc) {
-		cli_error("cannot %s '%s': %s",
-			  st.source_failed ? "read" : "write",
-			  failed ? failed : out, strerror(-rc));
-		code = PF_EXIT_IO;
+		code = report_write(rc, out, outwriter_stats(sink.w), failed);
 		goto clean;
 	}
 	if (!quiet) {
@@ -280,8 +303,10 @@ int cmd_build(int argc, char **argv)
 	}
 	if (!bundle)
 		goto clean;
-	rc = bundle_write(&tree, out, bundle, plan->mtime, fo.progress, &br,
-			  &failed);
+	rc = outwriter_list(sink.w, &listed);
+	if (!rc)
+		rc = bundle_write(&listed, out, bundle, plan->mtime, fo.progress,
+				  &br, &failed);
 	if (rc) {
 		cli_error("cannot write bundle '%s': %s",
 			  failed ? failed : bundle, strerror(-rc));
@@ -294,14 +319,16 @@ int cmd_build(int argc, char **argv)
 			br.sum.size, br.sum.sha256,
 			br.replaced ? "" : " (unchanged)");
 clean:
-	package_filter_free(only);
-	free(o.hosts.v);
+	outwriter_free(sink.w);
 	free(cdisk_opts);
 	free(why);
 	inputs_release(&inputs);
 	fetch_global_cleanup();
 	free(failed);
+	outtree_release(&listed);
 	outtree_release(&tree);
+	package_filter_free(only);
 	cli_unload(p, plan);
+	free(o.hosts.v);
 	return code;
 }

@@ -22,10 +22,13 @@ static const struct cli_command_opts verify_cli = {
 	"  pxeforge: 'PATH': not a regular file\n"
 	"  pxeforge: 'PATH': cannot read: REASON\n"
 	"  pxeforge: 'PATH': not in manifest\n"
-	"The last is a file in OUT that the manifest does not list; secrets\n"
-	"(mode 0600, never listed) and pxeforge's own files (.pxeforge-state.json,\n"
-	".pxeforge-bundles.json, .pxeforge-tmp-*) are not reported. Then a\n"
-	"summary line on stdout.\n",
+	"  pxeforge: 'STAGE': staging directory of a build running or killed\n"
+	"'not in manifest' is a file in OUT that neither the manifest nor the\n"
+	"state file records: a stray (a file pxeforge did not write, a killed\n"
+	"build's .pxeforge-tmp-*). Secrets (mode 0600, never listed; the state\n"
+	"file records them) and pxeforge's own files (.pxeforge-state.json,\n"
+	".pxeforge-bundles.json) are not reported. STAGE is\n"
+	"OUT's sibling .<name>.pxeforge-stage. Then a summary line on stdout.\n",
 	.epilogue =
 	"Exit status: 0 everything matches, 1 any difference (or a manifest\n"
 	"that is not pxeforge's), 2 usage, 3 the manifest or a file cannot be\n"
@@ -59,6 +62,10 @@ static void print_diff(const struct pf_verify_diff *d)
 		break;
 	case PF_VERIFY_EXTRA:
 		fprintf(stderr, "pxeforge: '%s': not in manifest\n", d->path);
+		break;
+	case PF_VERIFY_STAGING:
+		fprintf(stderr, "pxeforge: '%s': staging directory of a build "
+			"running or killed\n", d->path);
 		break;
 	}
 }

@@ -16,6 +16,35 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pxeforge: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_outnote(enum pf_outnote what, const char *path, void *ctx)
+{
+	(void)ctx;
+	switch (what) {
+	case PF_OUTNOTE_WAITING:
+		fprintf(stderr, "pxeforge: waiting for another build of '%s'\n",
+			path);
+		break;
+	case PF_OUTNOTE_KEPT:
+		cli_warning("'%s' is not pxeforge's; kept", path);
+		break;
+	case PF_OUTNOTE_REPLACED:
+		cli_warning("'%s' is not pxeforge's and is in the way of the "
+			    "tree; replaced", path);
+		break;
+	}
+}
+
 static void usage_hint(const char *cmd)
 {
 	fprintf(stderr, "Try 'pxeforge %s%s--help'.\n", cmd ? cmd : "",

@@ -93,6 +93,7 @@ static void writer_clear(struct pf_hashwrite *w)
 	w->stage = NULL;
 	w->staged = 0;
 	w->direct = false;
+	w->nosync = false;
 }
 
 void hashwrite_abort(struct pf_hashwrite *w)
@@ -300,14 +301,16 @@ static bool target_holds(const char *path, mode_t mode,
 	return same;
 }
 
-/* fsync, close and rename the temporary file over the target (a writer
- * ended by hashwrite_end has closed it: it is opened again to fsync). */
+/* fsync (unless nosync), close and rename the temporary file over the
+ * target (a writer ended by hashwrite_end has closed it: it is opened
+ * again to fsync). */
 static int tmp_install(struct pf_hashwrite *w)
 {
-	int fd = w->fd >= 0 ? w->fd : open(w->tmp, O_RDONLY | O_CLOEXEC);
-	int rc = fd < 0 ? -errno : 0;
+	int fd = w->fd >= 0 || w->nosync ? w->fd :
+		 open(w->tmp, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 && !w->nosync ? -errno : 0;
 
-	if (!rc && fsync(fd) != 0)
+	if (!rc && !w->nosync && fsync(fd) != 0)
 		rc = -errno;
 	if (fd >= 0 && close(fd) != 0 && !rc)
 		rc = -errno;

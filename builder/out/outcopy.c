@@ -1,6 +1,7 @@
 /* Files of OUT streamed from a source file: read only when the source or
  * OUT's copy changed since the state file recorded them, then read once,
- * through the hashing writer. */
+ * through the hashing writer, into the staging directory; a pinned one
+ * checked against its pin there, before anything is switched. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,177 +9,164 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pxeforge/lib/fs.h"
 #include "pxeforge/lib/hashwrite.h"
 #include "pxeforge/lib/progress.h"
 #include "pxeforge/out/outstate.h"
 #include "outwrite.h"
 
-int stream_begin(struct writing *w, const struct pf_outfile *f,
-		 const char *full, const char *src, const char *from,
-		 struct streaming *s)
+/* rc, with w's failure naming the source. */
+static int source_failed(struct pf_outwriter *w, const char *src, int rc)
 {
-	struct stat ost;
-
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	s->prev = outrecords_find(w->prev, f->path);
-	s->src = src ? src : f->src;
-	/* what the output is made from: the file, or a generator's recipe */
-	if (!from)
-		from = s->key = source_key(f->src);
-	s->from = from;
-	if (!from)
-		return -ENOMEM;
-	if (lstat(full, &ost) == 0 && S_ISREG(ost.st_mode) &&
-	    (ost.st_mode & 07777) == (f->mode & 07777))
-		stat_fingerprint(&ost, s->out_fp);
-	s->out_known = s->prev && s->prev->has_sum && s->prev->stat &&
-		       !strcmp(s->prev->stat, s->out_fp);
-	return 0;
+	w->st.source_failed = true;
+	free(w->fail);
+	w->fail = strdup(src);
+	return rc;
 }
 
-bool stream_unchanged(struct pf_outfile *f, struct streaming *s)
-{
-	const struct pf_outrecord *prev = s->prev;
-	struct stat st;
-
-	if (!s->out_known || !prev->source || strcmp(prev->source, s->from) ||
-	    !prev->source_stat || stat(s->src, &st) != 0 ||
-	    !S_ISREG(st.st_mode))
-		return false;
-	stat_fingerprint(&st, s->src_fp);
-	if (strcmp(prev->source_stat, s->src_fp) ||
-	    (f->pin && strcmp(prev->sum.sha256, f->pin)))
-		return false;
-	f->sum = prev->sum;
-	return true;
-}
-
-int stream_open(struct streaming *s)
+/* The source, opened: a regular file, its fingerprint. */
+static int source_open(const char *src, int *fd, uint64_t *size,
+		       char fp[PF_FINGERPRINT_MAX])
 {
 	struct stat st;
 
 	/* What is read is what the fd says, whatever stat said before. */
-	s->fd = open(s->src, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0 || fstat(s->fd, &st) != 0)
+	*fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0 || fstat(*fd, &st) != 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	stat_fingerprint(&st, s->src_fp);
-	s->size = (uint64_t)st.st_size;
+	stat_fingerprint(&st, fp);
+	*size = (uint64_t)st.st_size;
 	return 0;
 }
 
-int stream_same_source(const struct streaming *s, uint64_t copied)
+/* The source still has the fingerprint it had when opened and copied
+ * bytes: else it changed while it was read (-EIO). */
+static int source_same(int fd, const char *fp, uint64_t copied)
 {
 	char again[PF_FINGERPRINT_MAX];
 	struct stat st;
 
-	/* A source that changed while it was read has no one content. */
-	if (fstat(s->fd, &st) != 0)
+	if (fstat(fd, &st) != 0)
 		return -errno;
 	stat_fingerprint(&st, again);
-	return strcmp(s->src_fp, again) || copied != (uint64_t)st.st_size ?
-	       -EIO : 0;
+	return strcmp(fp, again) || copied != (uint64_t)st.st_size ? -EIO : 0;
 }
 
-int stream_fresh(struct writing *w, struct pf_outfile *f, struct streaming *s,
-		 const char *full, const char *tmpdir, struct pf_hashwrite *hw)
+/* The source read afresh into the staging directory (not yet renamed
+ * into its name there: hw ended). */
+static int copy_fresh(struct pf_outwriter *w, struct pf_outfile *f,
+		      struct wfile *rec, struct pf_hashwrite *hw,
+		      char src_fp[PF_FINGERPRINT_MAX])
 {
 	struct pf_progress bar;
-	uint64_t copied = 0;
-	bool source_failed = true;
-	int rc;
+	uint64_t copied = 0, size = 0;
+	char *full = NULL;
+	int fd = -1, rc;
+	bool src_fault = true;
 
-	rc = stream_open(s);
-	if (rc)
-		return stream_source_failed(w, s, rc);
-	rc = hashwrite_open_in(hw, full, tmpdir, f->mode);
-	if (rc)
-		return rc;
-	progress_start(w->progress, &bar, f->path, s->size);
+	rc = source_open(f->src, &fd, &size, src_fp);
+	if (rc) {
+		rc = source_failed(w, f->src, rc);
+		goto out;
+	}
+	rc = stage_prepare(w, f->path, &full);
+	if (!rc)
+		rc = hashwrite_open(hw, full, f->mode);
+	if (rc) {
+		rc = fail_at(w, f->path, rc);
+		goto out;
+	}
+	hw->nosync = true;	/* the staging directory is synced once */
+	progress_start(w->opts.progress, &bar, f->path, size);
 	hw->bar = &bar;
-	rc = hashwrite_copy_fd(hw, s->fd, &copied);
-	progress_end(&bar, rc ? 0 : copied, s->size);
-	hw->bar = NULL;		/* bar is this call's */
+	rc = hashwrite_copy_fd(hw, fd, &copied);
+	progress_end(&bar, rc ? 0 : copied, size);
+	hw->bar = NULL;
 	if (rc)
-		source_failed = hw->read_failed;
+		src_fault = hw->read_failed;
 	else
-		rc = stream_same_source(s, copied);
+		rc = source_same(fd, src_fp, copied);
+	if (!rc)
+		rc = hashwrite_end(hw, &rec->sum);
 	if (rc) {
 		hashwrite_abort(hw);
-		return source_failed ? stream_source_failed(w, s, rc) : rc;
+		rc = src_fault ? source_failed(w, f->src, rc) :
+		     fail_at(w, f->path, rc);
 	}
-	rc = hashwrite_end(hw, &f->sum);
-	if (rc)
-		hashwrite_abort(hw);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(full);
 	return rc;
 }
 
-int stream_install(struct streaming *s, struct pf_outfile *f,
-		   struct pf_hashwrite *hw, bool *replaced)
+int put_stream(struct pf_outwriter *w, struct pf_outfile *f,
+	       struct wfile *rec)
 {
-	return hashwrite_install(hw, &f->sum, s->out_known ? &s->prev->sum :
-				 NULL, replaced);
-}
-
-int stream_record(struct writing *w, const struct pf_outfile *f,
-		  struct streaming *s, const char *full)
-{
-	struct pf_outrecord rec = { .path = f->path, .has_sum = true,
-				    .sum = f->sum, .stat = s->out_fp,
-				    .source = (char *)s->from,
-				    .source_stat = s->src_fp };
-	struct stat ost;
-
-	if (full) {
-		if (lstat(full, &ost) != 0)
-			return -errno;
-		stat_fingerprint(&ost, s->out_fp);
-	}
-	return outrecords_add(&w->next, &rec);
-}
-
-int stream_source_failed(struct writing *w, const struct streaming *s,
-			 int rc)
-{
-	w->st.source_failed = true;
-	free(w->fail);
-	w->fail = strdup(s->src);
-	return rc;
-}
-
-void stream_end(struct streaming *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	free(s->key);
-	s->key = NULL;
-}
-
-int write_stream(struct writing *w, struct pf_outfile *f, const char *full,
-		 bool *replaced)
-{
+	const struct pf_outrecord *prev = outrecords_find(&w->prev, f->path);
+	char out_fp[PF_FINGERPRINT_MAX] = "", src_fp[PF_FINGERPRINT_MAX];
 	struct pf_hashwrite hw;
-	struct streaming s;
+	struct stat st;
+	bool out_known, replaced;
 	int rc;
 
-	*replaced = false;
-	rc = stream_begin(w, f, full, NULL, NULL, &s);
-	if (rc)
-		goto out;
+	rec->source = source_key(f->src);
+	if (!rec->source)
+		return -ENOMEM;
+	if (out_lstat(w, f->path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 07777) == rec->mode)
+		stat_fingerprint(&st, out_fp);
+	out_known = prev && prev->has_sum && prev->stat &&
+		    !strcmp(prev->stat, out_fp);
 	/* Unchanged: decided by stat alone, the source is not even opened. */
-	if (stream_unchanged(f, &s)) {
-		rc = stream_record(w, f, &s, NULL);
-		goto out;
+	if (out_known && prev->source && !strcmp(prev->source, rec->source) &&
+	    prev->source_stat && stat(f->src, &st) == 0 && S_ISREG(st.st_mode)) {
+		stat_fingerprint(&st, src_fp);
+		if (!strcmp(prev->source_stat, src_fp) &&
+		    (!f->pin || !strcmp(prev->sum.sha256, f->pin))) {
+			rec->sum = prev->sum;
+			rec->has_sum = true;
+			rec->how = WF_CARRIED;
+			rc = wfile_set(&rec->stat, out_fp);
+			return rc ? rc : wfile_set(&rec->source_stat, src_fp);
+		}
 	}
-	rc = stream_fresh(w, f, &s, full, NULL, &hw);
-	if (!rc)
-		rc = stream_install(&s, f, &hw, replaced);
-	if (!rc)
-		rc = stream_record(w, f, &s, full);
-out:
-	stream_end(&s);
-	return rc;
+	rc = copy_fresh(w, f, rec, &hw, src_fp);
+	if (rc)
+		return rc;
+	rec->has_sum = true;
+	if (f->pin && strcmp(rec->sum.sha256, f->pin)) {
+		hashwrite_abort(&hw);
+		memcpy(w->st.pin_want, f->pin, 65);
+		memcpy(w->st.pin_got, rec->sum.sha256, 65);
+		return source_failed(w, f->src, -EBADMSG);
+	}
+	rc = wfile_set(&rec->source_stat, src_fp);
+	if (rc) {
+		hashwrite_abort(&hw);
+		return rc;
+	}
+	/* the source was touched, its bytes are the same: OUT's file stays */
+	if (out_known && prev->sum.size == rec->sum.size &&
+	    !strcmp(prev->sum.sha256, rec->sum.sha256)) {
+		hashwrite_abort(&hw);
+		rec->how = WF_CARRIED;
+		return wfile_set(&rec->stat, out_fp);
+	}
+	/* nothing is at the staged name: it is renamed there */
+	rc = hashwrite_install(&hw, &rec->sum, NULL, &replaced);
+	if (!rc) {
+		char *full = path_join(w->stage, f->path);
+
+		rc = !full ? -ENOMEM : lstat(full, &st) ? -errno : 0;
+		free(full);
+	}
+	if (rc)
+		return fail_at(w, f->path, rc);
+	stat_fingerprint(&st, out_fp);
+	rec->how = WF_WRITTEN;
+	w->st.rewritten++;
+	return wfile_set(&rec->stat, out_fp);
 }

@@ -312,17 +312,28 @@ int outstate_load(const char *dir, struct pf_outrecords *r)
 		rc = rc == -ENOMEM ? rc : 0;
 		goto out;
 	}
-	/* The state's fingerprints are only good with its own sums. */
-	for (size_t i = 0; i < st.n && !rc; i++) {
-		struct pf_outrecord *m =
-			(struct pf_outrecord *)outrecords_find(r, st.v[i].path);
+	/* The state's fingerprints are only good with its own sums. Found
+	 * among the manifest's records only (sorted); the state's own are
+	 * appended and sorted once, at the end. */
+	{
+		struct pf_outrecords man = { r->v, r->n, r->cap };
+		size_t nman = r->n;
 
-		if (m && st.v[i].has_sum && m->has_sum &&
-		    (m->sum.size != st.v[i].sum.size ||
-		     strcmp(m->sum.sha256, st.v[i].sum.sha256)))
-			continue;
-		rc = m ? record_merge(m, &st.v[i]) : outrecords_add(r, &st.v[i]);
-		if (!rc && !m)
+		for (size_t i = 0; i < st.n && !rc; i++) {
+			struct pf_outrecord *m;
+
+			man.v = r->v;
+			man.n = nman;
+			m = (struct pf_outrecord *)outrecords_find(&man,
+								   st.v[i].path);
+			if (m && st.v[i].has_sum && m->has_sum &&
+			    (m->sum.size != st.v[i].sum.size ||
+			     strcmp(m->sum.sha256, st.v[i].sum.sha256)))
+				continue;
+			rc = m ? record_merge(m, &st.v[i]) :
+			     outrecords_add(r, &st.v[i]);
+		}
+		if (!rc && r->n > nman)
 			outrecords_sort(r);
 	}
 out:

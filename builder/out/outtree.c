@@ -17,6 +17,12 @@
 #include "pxeforge/out/outstate.h"
 #include "pxeforge/out/outtree.h"
 #include "outwrite.h"
+#include "pathset.h"
+
+/* What outtree_push checks a new path against. */
+struct pf_outtree_paths {
+	struct pathset files, dirs;
+};
 
 #if JSON_INTEGER_IS_LONG_LONG
 #define PF_JSON_INT_MAX LLONG_MAX
@@ -30,6 +36,7 @@ void outtree_init(struct pf_outtree *t)
 	t->n = 0;
 	t->cap = 0;
 	t->progress = NULL;
+	t->paths = NULL;
 }
 
 void outtree_release(struct pf_outtree *t)
@@ -47,6 +54,11 @@ void outtree_release(struct pf_outtree *t)
 		free(t->files[i].pin);
 	}
 	free(t->files);
+	if (t->paths) {
+		pathset_release(&t->paths->files);
+		pathset_release(&t->paths->dirs);
+		free(t->paths);
+	}
 	outtree_init(t);
 }
 
@@ -83,18 +95,6 @@ static bool utf8_valid(const char *str)
 	return true;
 }
 
-/* a equals b, or one is a directory that holds the other: both cannot be
- * files of one tree. */
-static bool path_clash(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t l = la < lb ? la : lb;
-
-	if (strncmp(a, b, l) != 0)
-		return false;
-	return la == lb || (la < lb ? b[la] : a[lb]) == '/';
-}
-
 /* pxeforge's own names: the records and the temporary files. */
 static bool path_reserved(const char *path)
 {
@@ -110,9 +110,14 @@ static int outtree_push(struct pf_outtree *t, struct pf_outfile *f)
 	if (!f->path || !path_normalised(f->path) || !utf8_valid(f->path) ||
 	    path_reserved(f->path))
 		return -EINVAL;
-	for (size_t i = 0; i < t->n; i++)
-		if (path_clash(t->files[i].path, f->path))
-			return -EINVAL;
+	if (!t->paths) {
+		t->paths = calloc(1, sizeof(*t->paths));
+		if (!t->paths)
+			return -ENOMEM;
+	}
+	/* a path twice, or a file where another needs a directory */
+	if (!pathset_fits(&t->paths->files, &t->paths->dirs, f->path))
+		return -EINVAL;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
 		struct pf_outfile *v = realloc(t->files, cap * sizeof(*v));
@@ -122,6 +127,8 @@ static int outtree_push(struct pf_outtree *t, struct pf_outfile *f)
 		t->files = v;
 		t->cap = cap;
 	}
+	if (pathset_put(&t->paths->files, &t->paths->dirs, f->path))
+		return -ENOMEM;	/* a path half recorded only costs a refusal */
 	f->path = strdup(f->path);
 	if (!f->path)
 		return -ENOMEM;

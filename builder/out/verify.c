@@ -10,6 +10,7 @@
 #include "pxeforge/out/bundle_record.h"
 #include "pxeforge/out/outstate.h"
 #include "pxeforge/out/outtree.h"
+#include "pxeforge/out/outwriter.h"
 #include "pxeforge/out/verify.h"
 
 void verify_report_release(struct pf_verify_report *r)
@@ -111,14 +112,12 @@ unreadable:
 	return rc;
 }
 
-/* pxeforge's own files, and the secrets the manifest never lists. */
-static bool not_for_manifest(const char *rel, const char *name,
-			     const struct stat *st)
+/* pxeforge's own files; the secrets the manifest never lists are in the
+ * state file. A temporary file is a killed build's leftover: reported. */
+static bool not_for_manifest(const char *rel)
 {
 	return !strcmp(rel, PF_MANIFEST_NAME) || !strcmp(rel, PF_STATE_NAME) ||
-	       !strcmp(rel, PF_BUNDLES_NAME) ||
-	       !strncmp(name, PF_TMP_PREFIX, strlen(PF_TMP_PREFIX)) ||
-	       (S_ISREG(st->st_mode) && outtree_is_secret(st->st_mode));
+	       !strcmp(rel, PF_BUNDLES_NAME);
 }
 
 /* Reports what lies below the directory fd (rel is its path in the tree,
@@ -156,8 +155,7 @@ static int walk_extra(int fd, const char *rel, const struct pf_outrecords *m,
 				r->walk_err = errno;
 			else
 				rc = walk_extra(sub, path, m, r);
-		} else if (!outrecords_find(m, path) &&
-			   !not_for_manifest(path, de->d_name, &st)) {
+		} else if (!outrecords_find(m, path) && !not_for_manifest(path)) {
 			rc = report(r, PF_VERIFY_EXTRA, path, NULL);
 		}
 		free(path);
@@ -165,6 +163,33 @@ static int walk_extra(int fd, const char *rel, const struct pf_outrecords *m,
 	if (!rc && !de && errno)
 		r->walk_err = errno;
 	closedir(d);
+	return rc;
+}
+
+/* A staging directory beside dir: a build running, or one killed. */
+static int check_staging(const char *dir, struct pf_verify_report *r)
+{
+	char *copy = strdup(dir), *slash, *stage = NULL;
+	size_t len;
+	struct stat st;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (len = strlen(copy); len > 1 && copy[len - 1] == '/'; len--)
+		copy[len - 1] = '\0';
+	slash = strrchr(copy, '/');
+	if (slash)
+		*slash = '\0';
+	if (asprintf(&stage, "%s%s.%s" PF_STAGE_SUFFIX, slash ? copy : "",
+		     slash ? "/" : "", slash ? slash + 1 : copy) < 0) {
+		stage = NULL;
+		rc = -ENOMEM;
+	} else if (lstat(stage, &st) == 0) {
+		rc = report(r, PF_VERIFY_STAGING, stage, NULL);
+	}
+	free(stage);
+	free(copy);
 	return rc;
 }
 
@@ -177,11 +202,12 @@ static int diff_cmp(const void *a, const void *b)
 int verify_tree(const char *dir, struct pf_verify_report *r, char *why,
 		size_t whylen)
 {
-	struct pf_outrecords m;
+	struct pf_outrecords m, known;
 	int root = -1, rc;
 
 	memset(r, 0, sizeof(*r));
 	outrecords_init(&m);
+	outrecords_init(&known);
 	snprintf(why, whylen, "%s", "");
 	rc = manifest_load(dir, &m, why, whylen);
 	if (rc)
@@ -194,17 +220,23 @@ int verify_tree(const char *dir, struct pf_verify_report *r, char *why,
 	}
 	for (size_t i = 0; i < m.n && !rc; i++)
 		rc = check_listed(root, &m.v[i], r);
+	/* what the manifest and the state file know of */
+	if (!rc)
+		rc = outstate_load(dir, &known);
 	if (!rc) {
 		int fd = dup(root);
 
-		rc = fd < 0 ? -errno : walk_extra(fd, "", &m, r);
+		rc = fd < 0 ? -errno : walk_extra(fd, "", &known, r);
 	}
+	if (!rc)
+		rc = check_staging(dir, r);
 	if (!rc && r->n)
 		qsort(r->v, r->n, sizeof(*r->v), diff_cmp);
 out:
 	if (root >= 0)
 		close(root);
 	outrecords_release(&m);
+	outrecords_release(&known);
 	if (rc)
 		verify_report_release(r);
 	return rc;

@@ -331,7 +331,7 @@ YAML
 	ASAN_OPTIONS=detect_leaks=0 PXEFORGE_BENCH_COPY=plain strace -f -y -e trace=clone,clone3,fcntl \
 		-o "$TMP/plain.trace" "$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/plain"
 	# as shipped: big.img's temporary file gets O_DIRECT, and threads run
-	grep -qE "<$TMP/ring/lab/\.pxeforge-tmp-[^>]*>, F_SETFL, [^)]*O_DIRECT" "$TMP/ring.trace" ||
+	grep -qE "<$TMP/(ring|\.ring\.pxeforge-stage)/lab/\.pxeforge-tmp-[^>]*>, F_SETFL, [^)]*O_DIRECT" "$TMP/ring.trace" ||
 		fail "no O_DIRECT in the shipped copy: $(cat "$TMP/ring.trace")"
 	grep -qE '^[0-9]+ +clone3?\(' "$TMP/ring.trace" || fail "no thread in the shipped copy"
 	# plain: neither

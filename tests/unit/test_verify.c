@@ -117,13 +117,20 @@ static void test_verify_ok(void **state)
 	char why[160];
 
 	written_tree(dir);
-	/* Not reported: secrets, the state file, temporary files. */
-	put(dir, "h/other-secret", "x", 0600);
-	put(dir, ".pxeforge-tmp-abc", "x", 0644);
+	/* Not reported: the secret the state file records, the state file. */
 	assert_int_equal(verify_tree(dir, &r, why, sizeof(why)), 0);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(r.listed, 3);
 	assert_int_equal(r.walk_err, 0);
+	verify_report_release(&r);
+	/* Strays: a secret nothing records, a killed build's temporary file. */
+	put(dir, "h/other-secret", "x", 0600);
+	put(dir, ".pxeforge-tmp-abc", "x", 0644);
+	assert_int_equal(verify_tree(dir, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.v[0].path, ".pxeforge-tmp-abc");
+	assert_int_equal(r.v[0].kind, PF_VERIFY_EXTRA);
+	assert_string_equal(r.v[1].path, "h/other-secret");
 	verify_report_release(&r);
 	verify_report_release(&r);
 	verify_report_release(NULL);

@@ -1,6 +1,6 @@
 /* hashwrite: the one way pxeforge writes a file. Every byte goes through
  * SHA-256 (OpenSSL EVP) on its way to a temporary file beside the target
- * (mkostemp); commit fsyncs it and renames it into place, or drops it when
+ * (mkostemp); commit fsyncs it (unless nosync) and renames it into place, or drops it when
  * the target already holds the same bytes with the same mode, so that the
  * target and its mtime stay. Memory use does not depend on file size. */
 #ifndef PXEFORGE_HASHWRITE_H
@@ -37,6 +37,9 @@ struct pf_hashwrite {
 	unsigned char *stage;	/* hashwrite_direct's aligned buffer, or NULL */
 	size_t staged;
 	bool direct;		/* fd has O_DIRECT */
+	/* no fsync at commit or install: set after open by a caller that
+	 * syncs the whole tree once (out/'s staging directory) */
+	bool nosync;
 };
 
 /* Starts a file that will replace target (its directory must exist): the

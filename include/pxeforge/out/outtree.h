@@ -1,8 +1,9 @@
 /* The output tree: files rendered in memory or streamed from a source
- * file, written together by outtree_write, each through the hashing
- * writer (hashwrite.h): unchanged files are left alone (their mtime too),
- * files an earlier build wrote and this one does not are removed, then
- * manifest.json and pxeforge's state file. */
+ * file, written together by outtree_write through the writer
+ * (outwriter.h: staged beside OUT, switched in whole): unchanged files
+ * are carried over (hard links, mtime too), files an earlier build wrote
+ * and this one does not are dropped, manifest.json and pxeforge's state
+ * file are written. */
 #ifndef PXEFORGE_OUTTREE_H
 #define PXEFORGE_OUTTREE_H
 
@@ -40,6 +41,8 @@ struct pf_outfile {
 	struct pf_filesum sum;
 };
 
+struct pf_outtree_paths;
+
 struct pf_outtree {
 	struct pf_outfile *files;
 	size_t n, cap;
@@ -47,6 +50,7 @@ struct pf_outtree {
 	 * caller's choice (cli: progress_start_large on a terminal);
 	 * outtree_init: NULL, none */
 	pf_progress_start_fn progress;
+	struct pf_outtree_paths *paths;	/* outtree_push's clash check */
 };
 
 void outtree_init(struct pf_outtree *t);

@@ -1,7 +1,8 @@
 /* verify: an output tree against its manifest.json. Every listed file is
- * hashed again (streaming); files present but not listed are found too,
- * except secrets (mode 0600/0400, never listed) and pxeforge's own files
- * (manifest.json, the state file, temporary files). */
+ * hashed again (streaming); files present but not listed are found too
+ * (temporary files a killed build left among them), except secrets the
+ * state file records and pxeforge's own files (manifest.json, the state
+ * file, the bundle record); and a staging directory beside the tree. */
 #ifndef PXEFORGE_VERIFY_H
 #define PXEFORGE_VERIFY_H
 
@@ -15,7 +16,9 @@ enum pf_verify_kind {
 	PF_VERIFY_MISSING,
 	PF_VERIFY_NOT_REGULAR,	/* listed, but a directory, symlink, ... */
 	PF_VERIFY_UNREADABLE,	/* listed, there, but cannot be read: err */
-	PF_VERIFY_EXTRA,	/* present, not listed */
+	PF_VERIFY_EXTRA,	/* present, in neither manifest nor state file */
+	PF_VERIFY_STAGING,	/* a staging directory beside the tree (path:
+				 * as given): a build running or killed */
 };
 
 struct pf_verify_diff {
