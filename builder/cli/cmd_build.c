@@ -104,7 +104,7 @@ static const struct cli_command_opts build_cli = {
 	"nothing leaves OUT untouched. A second build into OUT waits for the\n"
 	"first (.OUT.pxeforge-lock). Files an earlier build wrote (listed in\n"
 	"OUT/manifest.json or OUT/.pxeforge-state.json) that this build does\n"
-	"not are dropped; files pxeforge never wrote are kept, with a warning.\n"
+	"not are removed; files pxeforge never wrote are kept, with a warning.\n"
 	"Archive entries get uid/gid 0 and the mtime SOURCE_DATE_EPOCH, else\n"
 	"the profile's source_date_epoch, else 0.\n",
 	.epilogue =
