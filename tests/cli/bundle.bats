@@ -225,7 +225,7 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
 	assert_success
 	assert_output --partial "--bundle FILE"
 	assert_output --partial ".tar.zst or .tzst"
-	assert_output --partial "are dropped"
+	assert_output --partial "are removed"
 }
 
 @test "the profile's source_date_epoch dates the archives; SOURCE_DATE_EPOCH overrides it" {
