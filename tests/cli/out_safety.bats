@@ -170,11 +170,12 @@ sums() {
 
 @test "out: a build killed with SIGKILL at any moment leaves the previous OUT complete" {
 	two_hosts quiet
-	"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out"
+	cp "$TMP/in/p.yaml" "$TMP/old.yaml"
+	"$PXEFORGE" build -q "$TMP/old.yaml" -o "$TMP/out"
 	sums "$TMP/out" >"$TMP/before"
 	head -c $((200 * 1048576)) /dev/urandom >"$TMP/big.img"
 	SRC="$TMP/big.img" two_hosts splash
-	staged=0
+	staged=0 killed=0
 	for delay in 0.05 0.2 stage 0.4 0.8; do
 		"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out" 2>/dev/null &
 		pid=$!
@@ -188,7 +189,18 @@ sums() {
 		fi
 		[ -e "$TMP/.out.pxeforge-stage" ] && staged=$((staged + 1))
 		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" || true
+		rc=0
+		wait "$pid" || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			# done before the kill: OUT is the new build, whole
+			grep -q splash "$TMP/out/a/cmdline"
+			"$PXEFORGE" verify -q "$TMP/out"
+			"$PXEFORGE" build -q "$TMP/old.yaml" -o "$TMP/out"
+			sums "$TMP/out" | diff "$TMP/before" -
+			continue
+		fi
+		[ "$rc" -eq 137 ] || fail "build exited $rc, not killed"
+		killed=$((killed + 1))
 		# the previous build's files, all of them, and verify accepts OUT
 		# (a leftover staging directory beside it is all it may report)
 		(cd "$TMP/out" && sha256sum -c --quiet "$TMP/before")
@@ -196,6 +208,7 @@ sums() {
 		run "$PXEFORGE" verify -q "$TMP/out"
 		[ "$status" -eq 0 ] || assert_output "pxeforge: '$TMP/.out.pxeforge-stage': staging directory of a build running or killed"
 	done
+	[ "$killed" -gt 0 ] || fail "every build finished before its kill"
 	[ "$staged" -gt 0 ] || fail "no kill came while a build was staging"
 	# the next build cleans up and completes
 	"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out"
