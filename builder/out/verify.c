@@ -166,7 +166,9 @@ static int walk_extra(int fd, const char *rel, const struct pf_outrecords *m,
 	return rc;
 }
 
-/* A staging directory beside dir: a build running, or one killed. */
+/* A staging directory beside dir: a build running, or one killed. The
+ * writer stages beside what OUT resolves to: for an OUT that is a
+ * symlink, beside its target. */
 static int check_staging(const char *dir, struct pf_verify_report *r)
 {
 	char *copy = strdup(dir), *slash, *stage = NULL;
@@ -178,6 +180,14 @@ static int check_staging(const char *dir, struct pf_verify_report *r)
 		return -ENOMEM;
 	for (len = strlen(copy); len > 1 && copy[len - 1] == '/'; len--)
 		copy[len - 1] = '\0';
+	if (lstat(copy, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char *real = realpath(copy, NULL);
+
+		if (real) {
+			free(copy);
+			copy = real;
+		}
+	}
 	slash = strrchr(copy, '/');
 	if (slash)
 		*slash = '\0';

@@ -102,6 +102,19 @@ sums() {
 	"$PXEFORGE" verify -q "$TMP/out"
 }
 
+@test "out: verify looks for a killed build's staging directory beside a symlinked OUT's target, where the build stages" {
+	two_hosts quiet
+	mkdir "$TMP/real"
+	ln -s real "$TMP/link"
+	"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/link"
+	[ ! -e "$TMP/.link.pxeforge-lock" ] && [ -e "$TMP/.real.pxeforge-lock" ]
+	"$PXEFORGE" verify -q "$TMP/link"
+	mkdir "$TMP/.real.pxeforge-stage"
+	run "$PXEFORGE" verify "$TMP/link"
+	assert_failure 1
+	assert_line "pxeforge: '$(realpath "$TMP")/.real.pxeforge-stage': staging directory of a build running or killed"
+}
+
 @test "out: a killed build's leftovers are reported by verify and removed by the next build; files pxeforge did not write are kept" {
 	two_hosts quiet
 	"$PXEFORGE" build -q "$TMP/in/p.yaml" -o "$TMP/out"
