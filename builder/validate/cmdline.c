@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -87,10 +88,22 @@ static bool value_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+bool cmdline_kernel_isspace(unsigned char c)
+{
+	/* The _S entries of the kernel's lib/ctype.c table, which
+	 * next_arg() and skip_spaces() split the command line at. */
+	return (c >= 9 && c <= 13) || c == ' ' || c == 0xa0;
+}
+
 const char *cmdline_token_problem(const char *token)
 {
 	if (!token || !*token)
 		return "is empty";
+	for (const char *s = token; *s; s++)
+		if ((unsigned char)*s == 0xa0)
+			return "contains byte 0xa0, which the Linux kernel reads "
+			       "as a blank (lib/ctype.c) and splits at, where "
+			       "pxeforge and iPXE see one word";
 	/* Exactly the characters iPXE's isspace() splits at. */
 	if (strpbrk(token, " \t\n\r\v\f"))
 		return "contains whitespace, and iPXE splits arguments at "
@@ -99,6 +112,12 @@ const char *cmdline_token_problem(const char *token)
 	for (const char *s = token; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return "contains a control character";
+	/* Other bytes over 0x7f are not blanks to the kernel, but UTF-8
+	 * on UEFI is re-encoded on the way, and a look-alike character
+	 * hides what the kernel gets: only ASCII goes on the line. */
+	for (const char *s = token; *s; s++)
+		if ((unsigned char)*s > 0x7f)
+			return "contains a byte over 0x7f (only ASCII is allowed)";
 	if (strstr(token, "${"))
 		return "contains '${', which iPXE expands as a setting";
 	/* iPXE ends the command at any token that starts with '#'. */
@@ -136,14 +155,19 @@ static struct pf_param *find_name(struct pf_cmdline *cl, const char *name,
 }
 
 /* Messages are one line each: a control character in user text would
- * break that (and could forge a second message), so it becomes '?'. */
+ * break that (and could forge a second message), so it becomes '?';
+ * a byte over 0x7f is shown as \xNN, the byte the message is about. */
 static int buf_put_clean(struct pf_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		char out = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-		int rc = buf_append(b, &out, 1);
+		char out[5] = { (c < 0x20 || c == 0x7f) ? '?' : (char)c };
+		size_t len = 1;
+		int rc;
 
+		if (c > 0x7f)
+			len = (size_t)snprintf(out, sizeof out, "\\x%02x", c);
+		rc = buf_append(b, out, len);
 		if (rc)
 			return rc;
 	}
@@ -403,6 +427,10 @@ int cmdline_add(struct pf_cmdline *cl, const char *token, const char *source,
 	const char *value = NULL;
 	size_t keylen;
 
+	/* The kernel would set a parameter with no name: refuse it here
+	 * rather than fail at render time. */
+	if (!problem && token[0] == '=')
+		problem = "has no name before '='";
 	if (problem)
 		return report_token(token, problem, at, d);
 	/* Split at the first '=': "init=/x=y" is init with value "/x=y". */

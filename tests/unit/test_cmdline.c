@@ -302,7 +302,45 @@ static void test_control_character_rejected(void **state)
 		    "c.yaml:2:5: error: kernel parameter 'del=?' contains a "
 		    "control character\n");
 	assert_int_equal(f->cl.n, 0);
-	assert_null(cmdline_token_problem("caf\xc3\xa9=1"));
+	assert_non_null(cmdline_token_problem("caf\xc3\xa9=1"));
+}
+
+/* The kernel's lib/ctype.c marks exactly these bytes _S. */
+static void test_kernel_isspace_table(void **state)
+{
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		bool want = (c >= 9 && c <= 13) || c == 32 || c == 160;
+
+		assert_int_equal(cmdline_kernel_isspace((unsigned char)c), want);
+	}
+}
+
+static void test_kernel_blank_and_empty_name(void **state)
+{
+	struct fx *f = *state;
+	struct pf_mark m = { "k.yaml", 3, 7 };
+
+	/* One token to iPXE, three to the kernel: it would boot iommu=off. */
+	assert_int_equal(cmdline_add(&f->cl, "x\xa0iommu=off\xa0"
+				     "modprobe.blacklist=vfio_pci", "s", &m,
+				     f->d), -EINVAL);
+	assert_int_equal(cmdline_add(&f->cl, "a=\xe2\x80\x8b", "s", &m, f->d),
+			 -EINVAL);
+	assert_int_equal(cmdline_add(&f->cl, "=", "s", &m, f->d), -EINVAL);
+	assert_int_equal(cmdline_add(&f->cl, "=x", "s", &m, f->d), -EINVAL);
+	assert_diag(f->d,
+		    "k.yaml:3:7: error: kernel parameter 'x\\xa0iommu=off"
+		    "\\xa0modprobe.blacklist=vfio_pci' contains byte 0xa0, "
+		    "which the Linux kernel reads as a blank (lib/ctype.c) and "
+		    "splits at, where pxeforge and iPXE see one word\n"
+		    "k.yaml:3:7: error: kernel parameter 'a=\\xe2\\x80\\x8b' "
+		    "contains a byte over 0x7f (only ASCII is allowed)\n"
+		    "k.yaml:3:7: error: kernel parameter '=' has no name "
+		    "before '='\n"
+		    "k.yaml:3:7: error: kernel parameter '=x' has no name "
+		    "before '='\n");
+	assert_int_equal(f->cl.n, 0);
 }
 
 static void test_setting_expansion_rejected(void **state)
@@ -545,6 +583,8 @@ int main(void)
 		T(test_bare_vs_valued_conflict),
 		T(test_whitespace_rejected),
 		T(test_control_character_rejected),
+		T(test_kernel_isspace_table),
+		T(test_kernel_blank_and_empty_name),
 		T(test_setting_expansion_rejected),
 		T(test_leading_hash_rejected),
 		T(test_separators_rejected),

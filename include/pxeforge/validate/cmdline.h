@@ -10,9 +10,11 @@
  *   bond, vlan, bridge) are kept in order, exact duplicates dropped;
  * - any other parameter may be given again with the same value (dropped),
  *   a different value is an error naming both sources;
- * - tokens iPXE would misread are rejected: whitespace, control
- *   characters, "${", a leading '#', a standalone ";", "&&" or "||", and
- *   the empty token.
+ * - tokens iPXE or the kernel would misread are rejected: whitespace
+ *   (the kernel's set includes byte 0xa0), control characters, any other
+ *   byte over 0x7f, "${", a leading '#', a
+ *   standalone ";", "&&" or "||", and the empty token; cmdline_add also
+ *   refuses an empty name ("=x").
  */
 #ifndef PXEFORGE_CMDLINE_H
 #define PXEFORGE_CMDLINE_H
@@ -48,7 +50,11 @@ void cmdline_release(struct pf_cmdline *cl);
 int cmdline_add(struct pf_cmdline *cl, const char *token, const char *source,
 		const struct pf_mark *at, struct pf_diag *d);
 
-/* Checks a token as iPXE would read it; NULL when safe, else the reason
+/* Whether the Linux kernel splits its command line at byte c (its
+ * isspace(): 9-13, ' ' and 0xa0, from lib/ctype.c). */
+bool cmdline_kernel_isspace(unsigned char c);
+
+/* Checks a token as iPXE and the kernel would read it; NULL when safe, else the reason
  * ("contains whitespace", ...) as a static string. */
 const char *cmdline_token_problem(const char *token);
 
